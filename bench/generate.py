@@ -1,0 +1,130 @@
+"""Generate a large survey and project for benchmarks and for trying the app at scale.
+
+    python bench/generate.py OUT_DIR [--participants 5000] [--questions 10] [--codes 2000]
+                                     [--codings 150000] [--coders 2] [--seed 1]
+
+Writes OUT_DIR/survey.csv (the export) and OUT_DIR/project (imported, with codes and codings).
+The text is synthetic but shaped like survey answers: 5 to 120 words, several sentences, some
+curly quotes, ellipses, emoji and line breaks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import random
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+WORDS = ("support staff client recovery trust time team shift rules risk hope family drink "
+         "relapse listen honest judge plan safe talk service manager policy training people "
+         "feel worried boundaries choice harm reduce week month year progress setback kind "
+         "tired busy nurse ward community home care need want could would should really").split()
+EXTRAS = ["…", "“quoted”", "it’s", "🙂", "(brackets)", "don't", "café", "naïve", "👍🏽"]
+ROLES = ["Support worker", "Senior support worker", "Nurse", "Peer support worker", "Team leader", ""]
+SETTINGS = ["Community", "Inpatient", ""]
+
+
+def answer(rng: random.Random) -> str:
+    n_sent = rng.choice((1, 1, 2, 2, 3, 4, 6))
+    sentences = []
+    for _ in range(n_sent):
+        words = [rng.choice(WORDS) for _ in range(rng.randint(4, 20))]
+        if rng.random() < 0.2:
+            words.insert(rng.randrange(len(words)), rng.choice(EXTRAS))
+        s = " ".join(words)
+        sentences.append(s[0].upper() + s[1:] + rng.choice(".........!?"))
+    text = " ".join(sentences)
+    if rng.random() < 0.05:
+        text = text.replace(". ", ".\n", 1)
+    return text
+
+
+def write_survey(path: Path, participants: int, questions: int, rng: random.Random) -> None:
+    header = ["Participant ID", "Role", "Setting", "Length of experience"]
+    header += [f"Question {i + 1}: what would you do in situation {i + 1}, and why?" for i in range(questions)]
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(header)
+        for p in range(participants):
+            row = [f"P{p + 1}", rng.choice(ROLES), rng.choice(SETTINGS),
+                   f"{rng.randint(1, 30)} {rng.choice(['months', 'years'])}"]
+            row += [answer(rng) for _ in range(questions)]
+            w.writerow(row)
+
+
+def populate(project_dir: Path, codes: int, codings: int, coders: int, rng: random.Random) -> None:
+    from tuiqa.model import Code, Coding, Status, derived_id
+    from tuiqa.project import Project
+    from tuiqa.text import sentences
+
+    with Project.open(project_dir) as project:
+        names = set()
+        while len(names) < codes:
+            names.add(" ".join(rng.sample(WORDS, rng.choice((1, 2, 2, 3)))) + f" {len(names)}")
+        change = project.change("bench codes")
+        code_ids = []
+        for name in sorted(names):
+            ident = derived_id("code", name)
+            change.create(Code, ident, name=name, kind=rng.choice(("semantic", "latent")),
+                          created_by="coder1")
+            code_ids.append(ident)
+        project.commit(change, "bench")
+        responses = list(project.responses.values())
+        coder_names = [f"coder{i + 1}" for i in range(coders)]
+        per_coder = codings // coders
+        batch = project.change("bench codings")
+        made = 0
+        for coder in coder_names:
+            for i in range(per_coder):
+                r = responses[i % len(responses)] if i < len(responses) else rng.choice(responses)
+                spans = sentences(r.text) or ((0, len(r.text)),)
+                s, e = rng.choice(spans)
+                cid = rng.choice(code_ids[: max(50, len(code_ids))])
+                ident = derived_id("bench-coding", coder, str(i))
+                batch.create(Coding, ident, response_id=r.id, code_id=cid, coder=coder, start=s,
+                             end=e, text_hash=r.hash)
+                made += 1
+                if len(batch.ops) >= 20000:
+                    project.commit(batch, "bench")
+                    batch = project.change("bench codings")
+            for r in responses[: len(responses) * 3 // 4]:
+                batch.create(Status, Status.make_id(r.id, coder), response_id=r.id, coder=coder, done=True)
+                if len(batch.ops) >= 20000:
+                    project.commit(batch, "bench")
+                    batch = project.change("bench codings")
+        project.commit(batch, "bench")
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("out", type=Path)
+    ap.add_argument("--participants", type=int, default=5000)
+    ap.add_argument("--questions", type=int, default=10)
+    ap.add_argument("--codes", type=int, default=2000)
+    ap.add_argument("--codings", type=int, default=150000)
+    ap.add_argument("--coders", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=1)
+    args = ap.parse_args(argv)
+    from tuiqa.importers.survey import import_survey
+
+    rng = random.Random(args.seed)
+    args.out.mkdir(parents=True, exist_ok=True)
+    survey = args.out / "survey.csv"
+    t = time.perf_counter()
+    write_survey(survey, args.participants, args.questions, rng)
+    print(f"survey written in {time.perf_counter() - t:.1f}s", file=sys.stderr)
+    t = time.perf_counter()
+    import_survey(args.out / "project", survey)
+    print(f"imported in {time.perf_counter() - t:.1f}s", file=sys.stderr)
+    t = time.perf_counter()
+    populate(args.out / "project", args.codes, args.codings, args.coders, rng)
+    print(f"codes and codings in {time.perf_counter() - t:.1f}s", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,122 @@
+"""Run inside a fresh process by bench/run.py: start an app headless and time it from within.
+
+    python bench/probe.py floor                 a minimal Textual app (Header + Footer)
+    python bench/probe.py open DIR [--keys N]   tuiqa on DIR: first paint, N next-response keys,
+                                                N code applications, peak memory
+
+Prints one JSON object on stdout. Times are taken with a frame hook (``App._display``, the
+method Textual calls with each rendered frame; pinned Textual version), never with the test
+pilot, whose key presses add ~84 ms of waiting each.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import resource
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+SIZE = (80, 24)
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def floor() -> dict:
+    from textual.app import App
+    from textual.widgets import Footer, Header
+
+    out: dict = {}
+
+    class Floor(App):
+        def compose(self):
+            yield Header()
+            yield Footer()
+
+        def _display(self, screen, renderable):
+            if renderable is not None and "first_paint" not in out:
+                out["first_paint"] = time.time()
+                self.call_later(self.exit)
+            super()._display(screen, renderable)
+
+    Floor().run(headless=True, size=SIZE)
+    out["rss_mb"] = _rss_mb()
+    return out
+
+
+def open_project(directory: str, keys: int) -> dict:
+    from textual import events
+
+    from tuiqa.project import Project
+    from tuiqa.session import Session
+    from tuiqa.ui.app import TuiqaApp
+    from tuiqa.ui.screens.coding import CodingScreen
+
+    out: dict = {"next_ms": [], "tag_ms": []}
+    frame = asyncio.Event()
+
+    class Probe(TuiqaApp):
+        def _display(self, screen, renderable):
+            if renderable is not None:
+                if "first_paint" not in out and isinstance(screen, CodingScreen) \
+                        and screen.is_mounted and screen.nav.current is not None:
+                    out["first_paint"] = time.time()
+                    self.set_timer(0.3, self.start_probe)
+                frame.set()
+            super()._display(screen, renderable)
+
+        def start_probe(self) -> None:
+            # A task of its own, and this callback returns nothing: Textual awaits an awaitable
+            # that a callback returns, which would block the very message loop that has to
+            # handle the keys and draw the frames.
+            self._probe_task = asyncio.get_running_loop().create_task(self.run_probe())
+
+        async def run_probe(self) -> None:
+            for _ in range(keys):
+                frame.clear()
+                t0 = time.perf_counter()
+                self.post_message(events.Key("n", "n"))
+                await frame.wait()
+                out["next_ms"].append((time.perf_counter() - t0) * 1000)
+                await asyncio.sleep(0.01)
+            session = self.session
+            code_ids = [c.id for c in self.project.codes()[:50]]
+            responses = self.navigator.sequence
+            for i in range(keys):
+                rid = responses[(i * 7919) % len(responses)]
+                text = self.project.responses[rid].text
+                t0 = time.perf_counter()
+                session.apply_codes(rid, 0, len(text), [code_ids[i % len(code_ids)]])
+                out["tag_ms"].append((time.perf_counter() - t0) * 1000)
+            out["rss_mb"] = _rss_mb()
+            self.exit()
+
+    project = Project.open(directory)
+    try:
+        app = Probe(project, Session(project, "bench"), refresh_seconds=0)
+        app.run(headless=True, size=SIZE)
+    finally:
+        project.close(compact=False)
+    return out
+
+
+def main() -> int:
+    mode = sys.argv[1]
+    if mode == "floor":
+        result = floor()
+    else:
+        keys = int(sys.argv[sys.argv.index("--keys") + 1]) if "--keys" in sys.argv else 50
+        result = open_project(sys.argv[2], keys)
+    result["pid"] = os.getpid()
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

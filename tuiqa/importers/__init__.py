@@ -1,0 +1,1 @@
+"""Reading other people's files: survey exports, codings spreadsheets, codebooks."""

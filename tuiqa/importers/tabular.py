@@ -1,0 +1,218 @@
+"""Read a spreadsheet-like file (CSV, TSV, XLSX) into a header and rows of strings.
+
+Copes with what survey platforms and spreadsheets actually write: a UTF-8 BOM, UTF-16 "Unicode
+text" from Excel, Windows-1252 (with a warning), ``;`` as the separator, line breaks and
+separators inside quoted cells, short rows. Refuses with a clear message, naming the file and the
+row: empty files, binary files, NUL bytes, rows longer than the header, files over the size limit.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import io
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+MAX_BYTES = 100 * 1024 * 1024
+EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
+TSV_SUFFIXES = {".tsv", ".tab"}
+
+
+class TableError(Exception):
+    """A file that cannot be read as a table; the message names the file and where."""
+
+
+@dataclass
+class Table:
+    path: Path
+    header: list[str]
+    rows: list[list[str]]
+    #: the file line (CSV) or sheet row (XLSX) where each row starts, for messages
+    row_lines: list[int]
+    warnings: list[str] = field(default_factory=list)
+    encoding: str = "utf-8"
+
+    def where(self, index: int) -> str:
+        unit = "row" if self.path.suffix.lower() in EXCEL_SUFFIXES else "line"
+        return f"{self.path}, {unit} {self.row_lines[index]}"
+
+
+def read_table(path: Path, *, max_bytes: int = MAX_BYTES, sheet: str | None = None) -> Table:
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise TableError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise TableError(f"{path}: cannot be read ({exc.strerror})") from None
+    if path.is_dir():
+        raise TableError(f"{path} is a folder, not a file")
+    if size == 0:
+        raise TableError(f"{path} is empty")
+    if size > max_bytes:
+        raise TableError(f"{path} is {size / 1e6:.0f} MB, over the {max_bytes / 1e6:.0f} MB limit "
+                         "for a survey export; split it, or check this is the right file")
+    if path.suffix.lower() in EXCEL_SUFFIXES:
+        return _read_xlsx(path, sheet)
+    data = path.read_bytes()
+    if data[:4] == b"PK\x03\x04":
+        return _read_xlsx(path, sheet)
+    text, encoding, warnings = decode_bytes(path, data)
+    delimiter = "\t" if path.suffix.lower() in TSV_SUFFIXES else sniff_delimiter(text)
+    table = parse_delimited(path, text, delimiter)
+    table.warnings[:0] = warnings
+    table.encoding = encoding
+    return table
+
+
+def decode_bytes(path: Path, data: bytes) -> tuple[str, str, list[str]]:
+    """Bytes to text: BOMs first, then UTF-8, then Windows-1252 with a warning."""
+    warnings: list[str] = []
+    if data.startswith(codecs.BOM_UTF8):
+        return _decode(path, data[3:], "utf-8"), "utf-8-sig", warnings
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return _decode(path, data, "utf-16"), "utf-16", warnings
+    if b"\x00" in data[:8192]:
+        raise TableError(f"{path} looks like a binary file (it contains NUL bytes), not a "
+                         "CSV/TSV export; for Excel files use .xlsx")
+    try:
+        return data.decode("utf-8"), "utf-8", warnings
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        try:
+            text = data.decode("cp1252")
+        except UnicodeDecodeError:
+            raise TableError(f"{path}: line {line} is neither UTF-8 nor Windows-1252 text; "
+                             "save the file as CSV UTF-8 and import it again") from None
+        warnings.append(f"{path.name} is not UTF-8 (first at line {line}); read it as "
+                        "Windows-1252. Check accented letters and curly quotes, or save it as "
+                        "CSV UTF-8 and import again")
+        return text, "cp1252", warnings
+
+
+def _decode(path: Path, data: bytes, encoding: str) -> str:
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise TableError(f"{path}: byte {exc.start} is not valid {encoding}") from None
+
+
+def sniff_delimiter(text: str) -> str:
+    """The separator that occurs most in the header line, outside quotes (`,` by default)."""
+    counts = {",": 0, ";": 0, "\t": 0}
+    in_quotes = False
+    for ch in text[:65536]:
+        if ch == '"':
+            in_quotes = not in_quotes
+        elif not in_quotes:
+            if ch in "\r\n":
+                break
+            if ch in counts:
+                counts[ch] += 1
+    best = max(counts, key=lambda k: counts[k])
+    return best if counts[best] > 0 else ","
+
+
+def parse_delimited(path: Path, text: str, delimiter: str) -> Table:
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        raise TableError(f"{path}: line {line} contains a NUL byte; the file is damaged or binary")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    line_start = 1
+    try:
+        for record in reader:
+            lines.append(line_start)
+            line_start = reader.line_num + 1
+            rows.append(record)
+    except csv.Error as exc:
+        raise TableError(f"{path}: line {reader.line_num}: {exc}") from None
+    return _to_table(path, rows, lines)
+
+
+def _to_table(path: Path, rows: list[list[str]], lines: list[int]) -> Table:
+    while rows and not any(cell.strip() for cell in rows[0]):
+        rows.pop(0)
+        lines.pop(0)
+    if not rows:
+        raise TableError(f"{path} has no header row (the file holds only blank lines)")
+    header = [h.strip() for h in rows[0]]
+    while header and not header[-1]:
+        header.pop()
+    if not header:
+        raise TableError(f"{path}: the header row is empty")
+    header = [h or f"Column {i + 1}" for i, h in enumerate(header)]
+    width = len(header)
+    body: list[list[str]] = []
+    body_lines: list[int] = []
+    warnings: list[str] = []
+    short = 0
+    for record, line in zip(rows[1:], lines[1:]):
+        if not any(cell.strip() for cell in record):
+            continue
+        if len(record) > width:
+            extra = record[width:]
+            if any(cell.strip() for cell in extra):
+                raise TableError(f"{path}: line {line} has {len(record)} cells but the header has "
+                                 f"{width}; a separator inside an unquoted cell?")
+            record = record[:width]
+        elif len(record) < width:
+            short += 1
+            record = record + [""] * (width - len(record))
+        body.append(record)
+        body_lines.append(line)
+    if short:
+        warnings.append(f"{path.name}: {short} row(s) had fewer cells than the header; the "
+                        "missing cells were read as blank")
+    return Table(path, header, body, body_lines, warnings)
+
+
+def _read_xlsx(path: Path, sheet: str | None) -> Table:
+    try:
+        import openpyxl
+    except ImportError:  # pragma: no cover - a declared dependency
+        raise TableError("reading .xlsx needs openpyxl (pip install openpyxl)") from None
+    try:
+        with zipfile.ZipFile(path) as archive:
+            total = sum(info.file_size for info in archive.infolist())
+            if total > MAX_BYTES * 10:
+                raise TableError(f"{path} unpacks to {total / 1e6:.0f} MB; refusing a zip bomb")
+    except zipfile.BadZipFile:
+        raise TableError(f"{path} is not a valid .xlsx file (not a zip archive)") from None
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds on damaged files
+        raise TableError(f"{path} cannot be read as an Excel workbook ({exc})") from None
+    try:
+        if sheet is not None:
+            if sheet not in book.sheetnames:
+                raise TableError(f"{path} has no sheet {sheet!r}; sheets: {', '.join(book.sheetnames)}")
+            ws = book[sheet]
+        else:
+            ws = book.worksheets[0]
+        rows: list[list[str]] = []
+        lines: list[int] = []
+        for index, values in enumerate(ws.iter_rows(values_only=True), 1):
+            rows.append([_cell_text(v) for v in values])
+            lines.append(index)
+    finally:
+        book.close()
+    return _to_table(path, rows, lines)
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ", timespec="seconds")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)

@@ -1,0 +1,264 @@
+"""The data model: what a project holds.
+
+Two families of objects:
+
+* The **survey** (participants, questions, responses) comes from an import and is never edited
+  in the app. Its IDs are derived deterministically (uuid5) from the survey's participant ID and
+  column, so two separate imports of the same survey get the same IDs.
+* **Entities** (codes, codings, memos, response status, settings, …) are made by coders. Each has a
+  stable UUID and is changed only through the store's journal, field by field; every change carries
+  a *stamp* (time + session, see :mod:`tuiqa.store.stamps`) so that concurrent and merged changes
+  resolve the same way everywhere (the later change to a field wins, and a real conflict is
+  reported). Nothing is ever removed: deletion sets ``deleted`` and can be undone or merged.
+
+Spans are Unicode code-point offsets into the response text, end-exclusive.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, ClassVar
+
+# Namespace for deterministic IDs. Never change it: IDs must agree across machines and versions.
+NAMESPACE = uuid.UUID("6f1d3c2a-8b7e-5c4d-9a1f-2e3b4c5d6e7f")
+
+SEMANTIC = "semantic"
+LATENT = "latent"
+CODE_KINDS = (SEMANTIC, LATENT)
+
+
+def derived_id(*parts: str) -> str:
+    """A stable UUID (v5) from the given parts."""
+    return str(uuid.uuid5(NAMESPACE, "\x1f".join(parts)))
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def participant_id(pid: str) -> str:
+    return derived_id("participant", pid)
+
+
+def question_id(column: str) -> str:
+    return derived_id("question", column)
+
+
+def response_id(pid: str, column: str) -> str:
+    return derived_id("response", pid, column)
+
+
+# ---------------------------------------------------------------------------------------------
+# Survey
+
+
+class Participant:
+    __slots__ = ("id", "pid", "attrs", "order")
+
+    def __init__(self, id: str, pid: str, attrs: dict[str, str], order: int) -> None:
+        self.id = id
+        self.pid = pid
+        self.attrs = attrs
+        self.order = order
+
+    def to_doc(self) -> dict[str, Any]:
+        return {"id": self.id, "pid": self.pid, "attrs": self.attrs, "order": self.order}
+
+    @classmethod
+    def from_doc(cls, d: dict[str, Any]) -> Participant:
+        return cls(d["id"], d["pid"], dict(d.get("attrs") or {}), int(d.get("order", 0)))
+
+
+class Question:
+    """One open question: identified by its column (header position), not its wording."""
+
+    __slots__ = ("id", "key", "text", "column", "order")
+
+    def __init__(self, id: str, key: str, text: str, column: str, order: int) -> None:
+        self.id = id
+        self.key = key
+        self.text = text
+        self.column = column
+        self.order = order
+
+    def to_doc(self) -> dict[str, Any]:
+        return {"id": self.id, "key": self.key, "text": self.text, "column": self.column,
+                "order": self.order}
+
+    @classmethod
+    def from_doc(cls, d: dict[str, Any]) -> Question:
+        return cls(d["id"], d["key"], d["text"], d["column"], int(d.get("order", 0)))
+
+
+class Response:
+    __slots__ = ("id", "participant_id", "question_id", "text", "hash")
+
+    def __init__(self, id: str, participant_id: str, question_id: str, text: str,
+                 hash: str) -> None:
+        self.id = id
+        self.participant_id = participant_id
+        self.question_id = question_id
+        self.text = text
+        self.hash = hash
+
+    def to_doc(self) -> dict[str, Any]:
+        return {"id": self.id, "participant_id": self.participant_id,
+                "question_id": self.question_id, "text": self.text, "hash": self.hash}
+
+    @classmethod
+    def from_doc(cls, d: dict[str, Any]) -> Response:
+        return cls(d["id"], d["participant_id"], d["question_id"], d["text"], d["hash"])
+
+
+# ---------------------------------------------------------------------------------------------
+# Entities
+
+
+class Entity:
+    """Base for journaled objects. ``_s`` is the creation stamp; ``_fh`` holds, for each field
+    changed after creation, its known stamps newest first (None while no field has changed)."""
+
+    __slots__ = ("id", "_s", "_fh")
+    KIND: ClassVar[str] = ""
+    FIELDS: ClassVar[tuple[str, ...]] = ()
+    DEFAULTS: ClassVar[dict[str, Any]] = {}
+    #: Fields an object must have before it is usable (an update can arrive before its creation).
+    REQUIRED: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, id: str, **fields: Any) -> None:
+        self.id = id
+        self._s = ""
+        self._fh: dict[str, list[str]] | None = None
+        for name in self.FIELDS:
+            setattr(self, name, fields.get(name, self.DEFAULTS.get(name)))
+
+    def values(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.FIELDS}
+
+    def stamp_of(self, field: str) -> str:
+        fh = self._fh
+        if fh is not None:
+            hist = fh.get(field)
+            if hist:
+                return hist[0]
+        return self._s
+
+    def history_of(self, field: str) -> list[str]:
+        fh = self._fh
+        if fh is not None and field in fh:
+            return fh[field]
+        return [self._s] if self._s else []
+
+    @property
+    def created(self) -> str:
+        """Creation stamp ("" if only a later change has been seen so far)."""
+        return self._s
+
+    @property
+    def updated(self) -> str:
+        latest = self._s
+        if self._fh:
+            for hist in self._fh.values():
+                if hist and hist[0] > latest:
+                    latest = hist[0]
+        return latest
+
+    def is_complete(self) -> bool:
+        return all(getattr(self, name) is not None for name in self.REQUIRED)
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{k}={getattr(self, k)!r}" for k in self.FIELDS)
+        return f"{type(self).__name__}({self.id!r}, {inner})"
+
+
+class Code(Entity):
+    KIND = "code"
+    FIELDS = ("name", "kind", "description", "colour", "created_by", "parked", "deleted")
+    DEFAULTS = {"kind": SEMANTIC, "description": "", "colour": "", "created_by": "",
+                "parked": False, "deleted": False}
+    REQUIRED = ("name",)
+    __slots__ = FIELDS
+
+
+class Coding(Entity):
+    """One code applied to one extract by one coder."""
+
+    KIND = "coding"
+    FIELDS = ("response_id", "code_id", "coder", "start", "end", "text_hash", "deleted")
+    DEFAULTS = {"deleted": False, "text_hash": ""}
+    REQUIRED = ("response_id", "code_id", "coder", "start", "end")
+    __slots__ = FIELDS
+
+
+class Memo(Entity):
+    """A free note on a response, a code, a theme, or the project (the reflexive journal)."""
+
+    KIND = "memo"
+    FIELDS = ("target_kind", "target_id", "coder", "text", "deleted")
+    DEFAULTS = {"text": "", "deleted": False}
+    REQUIRED = ("target_kind", "target_id", "coder")
+    __slots__ = FIELDS
+
+
+class Status(Entity):
+    """A coder's status for one response: ``done`` means looked at and coded (possibly with
+    nothing), which differs from not looked at yet."""
+
+    KIND = "status"
+    FIELDS = ("response_id", "coder", "done")
+    DEFAULTS = {"done": False}
+    REQUIRED = ("response_id", "coder")
+    __slots__ = FIELDS
+
+    @staticmethod
+    def make_id(response_id: str, coder: str) -> str:
+        return derived_id("status", response_id, coder)
+
+
+class Setting(Entity):
+    """A project setting (e.g. the quote attribution template); one entity per key."""
+
+    KIND = "setting"
+    FIELDS = ("key", "value")
+    REQUIRED = ("key",)
+    __slots__ = FIELDS
+
+    @staticmethod
+    def make_id(key: str) -> str:
+        return derived_id("setting", key)
+
+
+class CoderPref(Entity):
+    """Per-coder preferences kept in the project (blind mode is remembered here)."""
+
+    KIND = "coderpref"
+    FIELDS = ("coder", "blind", "recent", "ui_theme")
+    DEFAULTS = {"blind": False, "recent": (), "ui_theme": ""}
+    REQUIRED = ("coder",)
+    __slots__ = FIELDS
+
+    @staticmethod
+    def make_id(coder: str) -> str:
+        return derived_id("coderpref", coder)
+
+
+class Conflict(Entity):
+    """A change that lost to a later change of the same field made without seeing it."""
+
+    KIND = "conflict"
+    FIELDS = ("kind", "target_id", "field", "kept", "lost", "lost_stamp", "lost_by", "kept_by",
+              "seen_by")
+    DEFAULTS = {"seen_by": ()}
+    REQUIRED = ("kind", "target_id", "field")
+    __slots__ = FIELDS
+
+
+ENTITY_TYPES: dict[str, type[Entity]] = {
+    cls.KIND: cls for cls in (Code, Coding, Memo, Status, Setting, CoderPref, Conflict)
+}
+
+
+def register_entity(cls: type[Entity]) -> type[Entity]:
+    """Add an entity kind (later features register theirs here)."""
+    ENTITY_TYPES[cls.KIND] = cls
+    return cls

@@ -1,0 +1,493 @@
+"""A project as the rest of tuiqa sees it: queries over the state, and changes as transactions.
+
+:class:`Project` keeps indexes (codings by response and by code, codes by name, statuses, memos)
+up to date as changes arrive, whether they are this session's, another session's (read from its
+journal) or a reload. Every change goes through a :class:`Change`, which becomes one journal line:
+durable before the call returns, undoable as a whole.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+from .model import (
+    CODE_KINDS,
+    Code,
+    CoderPref,
+    Coding,
+    Conflict,
+    Entity,
+    Memo,
+    Participant,
+    Question,
+    Response,
+    Setting,
+    Status,
+    derived_id,
+    new_id,
+)
+from .store.state import ConflictInfo, State
+from .store.store import ProjectError, ProjectStore, RefreshResult
+from .text import snap_span, text_hash
+
+CONSENSUS = "consensus"
+
+
+class ChangeError(ProjectError):
+    """A change that cannot be made (unknown code, span outside the text, …)."""
+
+
+def name_key(name: str) -> str:
+    """Code names are unique ignoring case and surrounding/repeated white space."""
+    return " ".join(name.split()).casefold()
+
+
+def clean_name(name: str) -> str:
+    return " ".join(name.split())
+
+
+@dataclass
+class UndoItem:
+    kind: str
+    id: str
+    old: dict[str, Any]
+    new: dict[str, Any]
+    stamps: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class UndoRecord:
+    label: str
+    items: list[UndoItem]
+
+
+class Change:
+    """A transaction under construction. Nothing is written until :meth:`Project.commit`."""
+
+    def __init__(self, project: Project, label: str) -> None:
+        self.project = project
+        self.label = label
+        self.ops: list[dict[str, Any]] = []
+        self.items: list[UndoItem] = []
+        self._pending: dict[tuple[str, str, str], str] = {}
+        self._pending_values: dict[tuple[str, str, str], Any] = {}
+        self._created: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def _stamp(self) -> str:
+        return self.project.store.new_stamp()
+
+    def current(self, kind: str, ident: str, name: str) -> Any:
+        key = (kind, ident, name)
+        if key in self._pending_values:
+            return self._pending_values[key]
+        obj = self.project.state.table(kind).get(ident)
+        return getattr(obj, name) if obj is not None else None
+
+    def exists(self, kind: str, ident: str) -> bool:
+        return (kind, ident) in self._created or ident in self.project.state.table(kind)
+
+    def create(self, cls: type[Entity], ident: str, *, record: bool = True, **fields: Any) -> str:
+        """Create an entity (or, if it exists, set the given fields)."""
+        if self.exists(cls.KIND, ident):
+            self.update(cls.KIND, ident, record=record, **fields)
+            return ident
+        stamp = self._stamp()
+        unknown = set(fields) - set(cls.FIELDS)
+        if unknown:
+            raise ChangeError(f"{cls.KIND} has no field(s) {', '.join(sorted(unknown))}")
+        values = {name: fields.get(name, cls.DEFAULTS.get(name)) for name in cls.FIELDS}
+        # Only the given fields go into the op: defaults are implicit, so a concurrent creation of
+        # the same derived-id entity elsewhere is not overwritten with defaults.
+        self.ops.append({"s": stamp, "k": cls.KIND, "i": ident, "f": dict(fields)})
+        if "deleted" in cls.FIELDS:
+            old = {"deleted": True}
+            new = {"deleted": values.get("deleted", False)}
+        else:
+            old = {name: cls.DEFAULTS.get(name) for name in fields}
+            new = {name: values[name] for name in fields}
+        if record:
+            self.items.append(UndoItem(cls.KIND, ident, old, new, {n: stamp for n in new}))
+        self._created[(cls.KIND, ident)] = values
+        for name, value in values.items():
+            self._pending[(cls.KIND, ident, name)] = stamp
+            self._pending_values[(cls.KIND, ident, name)] = value
+        return ident
+
+    def update(self, kind: str, ident: str, *, record: bool = True, **fields: Any) -> bool:
+        """Set fields of an existing entity; fields already at that value are left alone."""
+        obj = self.project.state.table(kind).get(ident)
+        if obj is None and (kind, ident) not in self._created:
+            raise ChangeError(f"no {kind} with id {ident}")
+        changed = {n: v for n, v in fields.items() if self.current(kind, ident, n) != v}
+        if not changed:
+            return False
+        stamp = self._stamp()
+        prevs = {}
+        for name in changed:
+            pending = self._pending.get((kind, ident, name))
+            prevs[name] = pending if pending is not None else (obj.stamp_of(name) if obj else "")
+        old = {name: self.current(kind, ident, name) for name in changed}
+        self.ops.append({"s": stamp, "k": kind, "i": ident, "f": changed, "p": prevs})
+        if record:
+            self.items.append(UndoItem(kind, ident, old, dict(changed), {n: stamp for n in changed}))
+        for name, value in changed.items():
+            self._pending[(kind, ident, name)] = stamp
+            self._pending_values[(kind, ident, name)] = value
+        return True
+
+    def __bool__(self) -> bool:
+        return bool(self.ops)
+
+
+class Project:
+    """An open project: the state, its indexes, and the way to change it."""
+
+    def __init__(self, store: ProjectStore) -> None:
+        self.store = store
+        self.state: State = store.state
+        self.dir: Path = store.dir
+        self.generation = 0
+        self._attach()
+        self._rebuild_indexes()
+
+    def _attach(self) -> None:
+        self.state.add_listener(self._on_change)
+        self.state.add_reset_listener(self._reset_indexes)
+        self.state.add_loaded_listener(self._rebuild_indexes)
+
+    # -- opening -----------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, directory: Path | str) -> Project:
+        project = cls.__new__(cls)
+        project.state = State()
+        project.generation = 0
+        project._reset_indexes()
+        project._attach()
+        project.store = ProjectStore.open(Path(directory), project.state)
+        project.dir = project.store.dir
+        return project
+
+    @classmethod
+    def create(cls, directory: Path | str) -> Project:
+        return cls(ProjectStore.create(Path(directory)))
+
+    def close(self, *, compact: bool = True) -> None:
+        self.store.close(compact=compact)
+
+    def __enter__(self) -> Project:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- indexes -----------------------------------------------------------------------------
+
+    def _reset_indexes(self) -> None:
+        self.codings_by_response: dict[str, dict[str, Coding]] = defaultdict(dict)
+        self._by_code: dict[str, dict[str, Coding]] | None = None
+        self.code_names: dict[str, str] = {}
+        self.done: dict[str, set[str]] = defaultdict(set)  # coder -> response ids
+        self.memos_by_target: dict[tuple[str, str], dict[str, Memo]] = defaultdict(dict)
+        self.coder_counts: dict[str, int] = defaultdict(int)
+        self.generation += 1
+
+    def _rebuild_indexes(self) -> None:
+        """Build every index from the state in one pass (after a load)."""
+        self._reset_indexes()
+        by_response = self.codings_by_response
+        counts = self.coder_counts
+        for c in self.state.table("coding").values():
+            if c.deleted or c.response_id is None or c.code_id is None or c.coder is None \
+                    or c.start is None or c.end is None:  # type: ignore[attr-defined]
+                continue
+            by_response[c.response_id][c.id] = c  # type: ignore[attr-defined]
+            counts[c.coder] += 1  # type: ignore[attr-defined]
+        for kind in ("code", "status", "memo"):
+            for obj in self.state.table(kind).values():
+                self._on_change(kind, obj, None)
+
+    @property
+    def codings_by_code(self) -> dict[str, dict[str, Coding]]:
+        """Active codings per code id (built on first use, then kept up to date)."""
+        if self._by_code is None:
+            by_code: dict[str, dict[str, Coding]] = defaultdict(dict)
+            for per_response in self.codings_by_response.values():
+                for c in per_response.values():
+                    by_code[c.code_id][c.id] = c
+            self._by_code = by_code
+        return self._by_code
+
+    def _on_change(self, kind: str, obj: Entity, before: dict[str, Any] | None) -> None:
+        self.generation += 1
+        if kind == "coding":
+            self._index_coding(obj, before)  # type: ignore[arg-type]
+        elif kind == "code":
+            if before is not None and not before.get("deleted") and before.get("name"):
+                key = name_key(before["name"])
+                if self.code_names.get(key) == obj.id:
+                    del self.code_names[key]
+            if not obj.deleted and obj.name:  # type: ignore[attr-defined]
+                self.code_names[name_key(obj.name)] = obj.id  # type: ignore[attr-defined]
+        elif kind == "status":
+            if before is not None and before.get("coder"):
+                self.done[before["coder"]].discard(before["response_id"])
+            if obj.done and obj.coder and obj.response_id:  # type: ignore[attr-defined]
+                self.done[obj.coder].add(obj.response_id)  # type: ignore[attr-defined]
+        elif kind == "memo":
+            if before is not None:
+                self.memos_by_target[(before["target_kind"], before["target_id"])].pop(obj.id, None)
+            if not obj.deleted and obj.is_complete():  # type: ignore[attr-defined]
+                self.memos_by_target[(obj.target_kind, obj.target_id)][obj.id] = obj  # type: ignore[attr-defined]
+
+    def _index_coding(self, c: Coding, before: dict[str, Any] | None) -> None:
+        by_code = self._by_code
+        if before is not None and not before.get("deleted") and before.get("response_id"):
+            self.codings_by_response[before["response_id"]].pop(c.id, None)
+            if by_code is not None:
+                by_code[before["code_id"]].pop(c.id, None)
+            self.coder_counts[before["coder"]] -= 1
+        if not c.deleted and c.is_complete():
+            self.codings_by_response[c.response_id][c.id] = c
+            if by_code is not None:
+                by_code[c.code_id][c.id] = c
+            self.coder_counts[c.coder] += 1
+
+    # -- survey ------------------------------------------------------------------------------
+
+    @property
+    def participants(self) -> dict[str, Participant]:
+        return self.state.participants
+
+    @property
+    def questions(self) -> dict[str, Question]:
+        return self.state.questions
+
+    @property
+    def responses(self) -> dict[str, Response]:
+        return self.state.responses
+
+    @property
+    def attributes(self) -> list[str]:
+        return self.state.attributes
+
+    def participants_in_order(self) -> list[Participant]:
+        return sorted(self.participants.values(), key=lambda p: p.order)
+
+    def questions_in_order(self) -> list[Question]:
+        return sorted(self.questions.values(), key=lambda q: q.order)
+
+    def question_by_key(self, key_or_text: str) -> Question | None:
+        """A question by its key (``Q3``, any case) or its exact header text (first match)."""
+        wanted = key_or_text.strip()
+        for q in self.questions_in_order():
+            if q.key.casefold() == wanted.casefold():
+                return q
+        for q in self.questions_in_order():
+            if q.text == key_or_text or q.text.strip() == wanted:
+                return q
+        return None
+
+    def participant_by_pid(self, pid: str) -> Participant | None:
+        from .model import participant_id
+
+        return self.participants.get(participant_id(pid.strip()))
+
+    def response_for(self, participant: Participant, question: Question) -> Response | None:
+        from .model import response_id
+
+        return self.responses.get(response_id(participant.pid, question.column))
+
+    # -- codes -------------------------------------------------------------------------------
+
+    def codes(self, *, include_deleted: bool = False) -> list[Code]:
+        table = self.state.table("code")
+        items = [c for c in table.values() if c.is_complete() and (include_deleted or not c.deleted)]
+        return sorted(items, key=lambda c: name_key(c.name))  # type: ignore[attr-defined]
+
+    def code(self, code_id: str) -> Code | None:
+        return self.state.table("code").get(code_id)  # type: ignore[return-value]
+
+    def code_by_name(self, name: str) -> Code | None:
+        ident = self.code_names.get(name_key(name))
+        return self.code(ident) if ident else None
+
+    def code_name(self, code_id: str) -> str:
+        code = self.code(code_id)
+        return code.name if code is not None and code.name else "?"
+
+    # -- codings -----------------------------------------------------------------------------
+
+    def codings_for(self, response_id: str, coder: str | None = None) -> list[Coding]:
+        found = self.codings_by_response.get(response_id)
+        if not found:
+            return []
+        items = [c for c in found.values() if coder is None or c.coder == coder]
+        items.sort(key=lambda c: (c.start, c.end, self.code_name(c.code_id)))
+        return items
+
+    def all_codings(self) -> Iterator[Coding]:
+        for per_response in self.codings_by_response.values():
+            yield from per_response.values()
+
+    def coders(self) -> list[str]:
+        names = {c for c, n in self.coder_counts.items() if n > 0}
+        names.update(c for c, done in self.done.items() if done)
+        return sorted(names)
+
+    def is_done(self, response_id: str, coder: str) -> bool:
+        return response_id in self.done.get(coder, ())
+
+    def memos_for(self, target_kind: str, target_id: str) -> list[Memo]:
+        found = self.memos_by_target.get((target_kind, target_id))
+        return sorted(found.values(), key=lambda m: m.created) if found else []
+
+    def setting(self, key: str, default: Any = None) -> Any:
+        obj = self.state.table("setting").get(Setting.make_id(key))
+        return obj.value if obj is not None and obj.value is not None else default  # type: ignore[attr-defined]
+
+    def coder_pref(self, coder: str) -> CoderPref | None:
+        return self.state.table("coderpref").get(CoderPref.make_id(coder))  # type: ignore[return-value]
+
+    # -- changing ----------------------------------------------------------------------------
+
+    def change(self, label: str) -> Change:
+        return Change(self, label)
+
+    def commit(self, change: Change, coder: str) -> UndoRecord | None:
+        """Write the change durably, apply it, record conflicts it revealed."""
+        if not change.ops:
+            return None
+        conflicts = self.store.commit(change.ops, coder)
+        if conflicts:
+            self.record_conflicts(conflicts, coder)
+        return UndoRecord(change.label, change.items)
+
+    def refresh(self, coder: str = "") -> RefreshResult:
+        result = self.store.refresh()
+        if result.conflicts and coder:
+            self.record_conflicts(result.conflicts, coder)
+        return result
+
+    def record_conflicts(self, conflicts: Iterable[ConflictInfo], coder: str) -> None:
+        change = self.change("record conflicts")
+        for c in conflicts:
+            if c.kind == "conflict":
+                continue
+            ident = derived_id("conflict", c.kind, c.target_id, c.field, c.lost_stamp)
+            if change.exists("conflict", ident):
+                continue
+            change.create(Conflict, ident, kind=c.kind, target_id=c.target_id, field=c.field,
+                          kept=c.kept, lost=c.lost, lost_stamp=c.lost_stamp, lost_by=c.lost_by,
+                          kept_by="", seen_by=[])
+        if change.ops:
+            self.store.commit(change.ops, coder)
+
+    def conflicts(self) -> list[Conflict]:
+        table = self.state.table("conflict")
+        return sorted(table.values(), key=lambda c: c.created)  # type: ignore[return-value]
+
+    # -- intent-level helpers used by sessions, importers and the CLI --------------------------
+
+    def ensure_code(self, change: Change, name: str, *, kind: str = "semantic", coder: str = "",
+                    description: str = "") -> str:
+        """The id of the code with this name, creating it (in ``change``) if there is none.
+
+        A new code's id is derived from its name, so two coders who create the same code at the
+        same moment make one code, not two.
+        """
+        name = clean_name(name)
+        if not name:
+            raise ChangeError("a code needs a name")
+        if kind not in CODE_KINDS:
+            raise ChangeError(f"code kind must be one of {', '.join(CODE_KINDS)}, not {kind!r}")
+        existing = self.code_by_name(name)
+        if existing is not None:
+            return existing.id
+        for salt in range(1000):
+            ident = derived_id("code", name_key(name), str(salt))
+            obj = self.code(ident)
+            pending = change.current("code", ident, "name")
+            if obj is None and pending is None:
+                change.create(Code, ident, name=name, kind=kind, created_by=coder,
+                              description=description)
+                return ident
+            current_name = pending if pending is not None else obj.name  # type: ignore[union-attr]
+            if current_name is not None and name_key(current_name) == name_key(name):
+                change.update("code", ident, deleted=False, kind=kind)
+                return ident
+        return change.create(Code, new_id(), name=name, kind=kind, created_by=coder)
+
+    def add_coding(self, change: Change, response_id: str, code_id: str, coder: str,
+                   start: int, end: int) -> str | None:
+        """Apply a code to an extract. Returns the coding id, or None if it was already there."""
+        response = self.responses.get(response_id)
+        if response is None:
+            raise ChangeError(f"no response with id {response_id}")
+        if not (0 <= start < end <= len(response.text)):
+            raise ChangeError(f"span {start}-{end} is outside the response ({len(response.text)} characters)")
+        start, end = snap_span(response.text, start, end)
+        for salt in range(1000):
+            ident = derived_id("coding", response_id, code_id, coder, str(start), str(end), str(salt))
+            if not change.exists("coding", ident):
+                change.create(Coding, ident, response_id=response_id, code_id=code_id,
+                              coder=coder, start=start, end=end, text_hash=response.hash)
+                return ident
+            current = tuple(change.current("coding", ident, n)
+                            for n in ("response_id", "code_id", "coder", "start", "end"))
+            if current == (response_id, code_id, coder, start, end):
+                if change.current("coding", ident, "deleted"):
+                    change.update("coding", ident, deleted=False)
+                    return ident
+                return None
+        raise ChangeError("could not allocate a coding id")  # pragma: no cover
+
+    def set_done(self, change: Change, response_id: str, coder: str, done: bool) -> None:
+        ident = Status.make_id(response_id, coder)
+        if change.exists("status", ident):
+            change.update("status", ident, done=done)
+        else:
+            change.create(Status, ident, response_id=response_id, coder=coder, done=done)
+
+    def add_memo(self, change: Change, target_kind: str, target_id: str, coder: str, text: str) -> str:
+        return change.create(Memo, new_id(), target_kind=target_kind, target_id=target_id,
+                             coder=coder, text=text)
+
+    def set_setting(self, change: Change, key: str, value: Any) -> None:
+        change.create(Setting, Setting.make_id(key), key=key, value=value)
+
+    def undo_change(self, record: UndoRecord, *, redo: bool = False) -> tuple[Change, list[str]]:
+        """A change that reverts (or re-applies) ``record``; fields changed since by anyone else
+        are left alone and listed."""
+        change = self.change(("redo " if redo else "undo ") + record.label)
+        skipped: list[str] = []
+        items = record.items if redo else list(reversed(record.items))
+        for item in items:
+            obj = self.state.table(item.kind).get(item.id)
+            if obj is None:
+                continue
+            target = item.new if redo else item.old
+            fields = {}
+            for name, value in target.items():
+                if obj.stamp_of(name) != item.stamps.get(name):
+                    skipped.append(f"{item.kind} {name}")
+                    continue
+                fields[name] = value
+            if fields:
+                change.update(item.kind, item.id, record=False, **fields)
+        return change, skipped
+
+
+def restamp(record: UndoRecord, change: Change) -> UndoRecord:
+    """After an undo/redo is committed, remember the stamps it wrote so it can be reversed again."""
+    written: dict[tuple[str, str], dict[str, str]] = {}
+    for op in change.ops:
+        written.setdefault((op["k"], op["i"]), {}).update({n: op["s"] for n in op["f"]})
+    for item in record.items:
+        stamps = written.get((item.kind, item.id))
+        if stamps:
+            item.stamps.update(stamps)
+    return record

@@ -1,0 +1,148 @@
+"""Append-only journals: one file per session, one line per transaction.
+
+Every change a user makes is one line, written with a single ``write`` and made durable with
+``fdatasync`` before the app says it is done. A line is a transaction::
+
+    {"t": stamp, "u": coder, "ops": [op, ...]}
+
+so a multi-part change (a merge of codes, an undo of it) is applied whole or not at all. A process
+killed mid-write leaves at most an incomplete last line with no newline, which was never
+acknowledged and is ignored. No two processes ever write the same journal file: each session
+holds an exclusive ``flock`` on its own file for as long as it lives, which is also how a
+compaction tells a live session's journal from a dead one.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from .files import file_mode
+
+JOURNAL_SUFFIX = ".jsonl"
+
+
+class JournalDamaged(Exception):
+    def __init__(self, path: Path, line_no: int, detail: str) -> None:
+        super().__init__(f"{path}: line {line_no} is damaged ({detail})")
+        self.path = path
+        self.line_no = line_no
+        self.detail = detail
+
+
+@dataclass
+class ReadResult:
+    txns: list[dict[str, Any]]
+    offset: int  # bytes consumed (up to and including the last complete line)
+
+
+def read_from(path: Path, offset: int) -> ReadResult:
+    """Complete transactions in ``path`` from byte ``offset`` on."""
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(offset)
+            data = fh.read()
+    except FileNotFoundError:
+        return ReadResult([], offset)
+    end = data.rfind(b"\n")
+    if end < 0:
+        return ReadResult([], offset)
+    txns: list[dict[str, Any]] = []
+    pos = 0
+    line_no = None
+    for raw in data[: end + 1].split(b"\n")[:-1]:
+        pos += len(raw) + 1
+        if not raw.strip():
+            continue
+        try:
+            txn = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            if line_no is None:
+                line_no = _line_number(path, offset + pos - len(raw) - 1)
+            raise JournalDamaged(path, line_no, f"not valid JSON: {exc}") from None
+        if not isinstance(txn, dict):
+            raise JournalDamaged(path, _line_number(path, offset + pos - len(raw) - 1),
+                                 "not a transaction")
+        if "ops" in txn:
+            txns.append(txn)
+    return ReadResult(txns, offset + end + 1)
+
+
+def _line_number(path: Path, byte_offset: int) -> int:
+    with open(path, "rb") as fh:
+        return fh.read(byte_offset).count(b"\n") + 1
+
+
+def tail_is_torn(path: Path, offset: int) -> bool:
+    """True if bytes follow the last complete line (a write cut short by a crash)."""
+    try:
+        return path.stat().st_size > offset
+    except FileNotFoundError:
+        return False
+
+
+class JournalWriter:
+    """The journal of this session. Holds an exclusive lock on its file while open."""
+
+    def __init__(self, directory: Path, session: str, coder: str, started: str) -> None:
+        self.path = directory / f"{started.split('.')[0]}-{session}{JOURNAL_SUFFIX}"
+        mode = file_mode(directory)
+        self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_EXCL, mode)
+        os.fchmod(self._fd, mode)
+        fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        self.size = 0
+        header = {"journal": 1, "session": session, "coder": coder, "started": started,
+                  "host": socket.gethostname(), "pid": os.getpid()}
+        self._write(orjson.dumps(header) + b"\n")
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    def append(self, txn: dict[str, Any]) -> None:
+        if self._fd < 0:
+            raise RuntimeError("journal is closed")
+        self._write(orjson.dumps(txn) + b"\n")
+
+    def _write(self, line: bytes) -> None:
+        view = memoryview(line)
+        while view:
+            n = os.write(self._fd, view)
+            view = view[n:]
+        _datasync(self._fd)
+        self.size += len(line)
+
+    def close(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
+    @property
+    def closed(self) -> bool:
+        return self._fd < 0
+
+
+def _datasync(fd: int) -> None:
+    sync = getattr(os, "fdatasync", os.fsync)
+    sync(fd)
+
+
+def is_live(path: Path) -> bool:
+    """Is the session that owns this journal still running? (it holds an exclusive lock)"""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    finally:
+        os.close(fd)
+    return False

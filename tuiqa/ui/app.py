@@ -1,0 +1,116 @@
+"""The Textual application: screens over an open project and a coder's session."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from pathlib import Path
+from typing import Iterable
+
+from rich.markup import escape
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from ..navigation import BY_PARTICIPANT, Navigator
+from ..project import Project
+from ..session import Session
+from .render import glyphs
+from .screens.coding import CodingScreen
+from .screens.help import HelpScreen, binding_rows
+
+REFRESH_SECONDS = 1.5
+
+
+class TuiqaApp(App):
+    CSS_PATH = Path(__file__).parent / "app.tcss"
+    TITLE = "tuiqa"
+    ENABLE_COMMAND_PALETTE = True
+    BINDINGS = [
+        Binding("question_mark,f1", "help", "Help", id="app.help"),
+        Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("ctrl+q", "quit", "Quit", show=False, id="app.quit2", priority=True),
+    ]
+
+    def __init__(self, project: Project, session: Session, *, order: str = BY_PARTICIPANT,
+                 blind: bool = False, refresh_seconds: float = REFRESH_SECONDS) -> None:
+        super().__init__()
+        self.project = project
+        self.session = session
+        self.blind = blind
+        self.glyphs = glyphs()
+        self.navigator = Navigator(project, session.coder, order)
+        self.refresh_seconds = refresh_seconds
+        self.hung_up = False
+        self.title = f"tuiqa · {project.dir.name}"
+        self.sub_title = f"coder {session.coder}"
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self._install_signal_handlers()
+        self.push_screen(CodingScreen())
+        if self.refresh_seconds > 0:
+            self.set_interval(self.refresh_seconds, self.poll_project)
+        for warning in self.project.store.warnings:
+            self.notify(escape(warning), severity="warning", timeout=8)
+
+    def _install_signal_handlers(self) -> None:
+        """An SSH drop sends SIGHUP, which Textual does not catch: exit cleanly instead of dying.
+        Every change is already on disk (journal, fdatasync) by then."""
+        try:
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGHUP, signal.SIGTERM):
+                loop.add_signal_handler(sig, self._hang_up)
+        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or Windows
+            pass
+
+    def _hang_up(self) -> None:
+        self.hung_up = True
+        self.exit()
+
+    def poll_project(self) -> None:
+        """Pick up other coders' changes (their journals) and show them."""
+        try:
+            result = self.project.refresh(self.session.coder)
+        except Exception as exc:  # a damaged file written by someone else: say so, keep going
+            self.notify(escape(f"Could not read others' changes: {exc}"), severity="error",
+                        timeout=10)
+            return
+        if result.conflicts:
+            for c in result.conflicts[:3]:
+                self.notify(escape(f"Conflict on {c.kind} {c.field}: kept {c.kept!r}, "
+                                   f"{c.lost!r} lost (a later change won)"), severity="warning",
+                            timeout=10)
+        if result.changed:
+            screen = self.screen
+            handler = getattr(screen, "project_changed", None)
+            if handler is not None:
+                handler()
+            for other in self.screen_stack:
+                if other is not screen and hasattr(other, "project_changed"):
+                    other._stale = True  # type: ignore[attr-defined]
+
+    # -- actions -----------------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        groups = [("Coding screen", binding_rows(CodingScreen)),
+                  ("Everywhere", binding_rows(TuiqaApp) + [("Ctrl+P", "Command palette: every action by name")])]
+        intro = ("Read an answer, select an extract (whole answer by default), press c to code it. "
+                 "Every change is saved as you make it.")
+        self.push_screen(HelpScreen(groups, intro))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Help: keys", "Every key of every screen", self.action_help)
+        if isinstance(screen, CodingScreen):
+            for binding in CodingScreen.BINDINGS:
+                if not isinstance(binding, Binding) or binding.action.startswith("recent"):
+                    continue
+                action = binding.action
+
+                def run(action: str = action, screen: Screen = screen) -> None:
+                    self.call_later(screen.run_action, action)
+
+                yield SystemCommand(f"Coding: {binding.description}",
+                                    f"key {binding.key.split(',')[0]}", run)

@@ -1,0 +1,478 @@
+"""The coding screen: one response at a time, coded from the keyboard."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from ...colours import colour_for
+from ...model import CODE_KINDS, LATENT, SEMANTIC
+from ...navigation import Filter, Navigator
+from ...selection import Selection
+from ...store.stamps import stamp_local
+from ...text import one_line
+from ..render import Mark, plain
+from ..widgets.response_view import ResponseView
+from .dialogs import MemoScreen
+from .picker import PickerItem, PickerScreen, PickResult
+
+if TYPE_CHECKING:
+    from ..app import TuiqaApp
+
+CREATE = "create"
+
+
+class CodingScreen(Screen):
+    """Read, select, code. All keys are listed in the help screen (``?``)."""
+
+    HELP_GROUP = "Coding screen"
+    BINDINGS = [
+        # moving between responses
+        Binding("n,pagedown", "next", "Next", id="coding.next"),
+        Binding("p,pageup", "previous", "Prev", id="coding.previous"),
+        Binding("N", "next_not_done", "Next not done", show=False, id="coding.next_not_done"),
+        Binding("o", "toggle_order", "Order", show=False, id="coding.order"),
+        Binding("g", "jump", "Go to", show=False, id="coding.jump"),
+        Binding("f", "filter", "Filter", show=False, id="coding.filter"),
+        # selecting an extract
+        Binding("down,j", "sentence(1)", "Next sentence", show=False, id="coding.sentence_next"),
+        Binding("up,k", "sentence(-1)", "Previous sentence", show=False, id="coding.sentence_prev"),
+        Binding("shift+down,J", "extend_sentence(1)", "Extend by sentence", show=False,
+                id="coding.extend_sentence"),
+        Binding("shift+up,K", "extend_sentence(-1)", "Shrink by sentence", show=False,
+                id="coding.shrink_sentence"),
+        Binding("shift+right,L", "extend_word(1)", "Extend end by word", show=False,
+                id="coding.extend_word"),
+        Binding("shift+left,H", "extend_word(-1)", "Shrink end by word", show=False,
+                id="coding.shrink_word"),
+        Binding("left_square_bracket", "start_word(-1)", "Start back a word", show=False,
+                id="coding.start_back"),
+        Binding("right_square_bracket", "start_word(1)", "Start forward a word", show=False,
+                id="coding.start_forward"),
+        Binding("a,escape", "select_all", "Whole answer", show=False, id="coding.select_all"),
+        # coding
+        Binding("c,enter", "code", "Code", id="coding.code"),
+        *[Binding(str(i), f"recent({i})", f"Apply recent code {i}", show=False,
+                  id=f"coding.recent_{i}") for i in range(1, 10)],
+        Binding("x,delete", "remove", "Uncode", id="coding.remove"),
+        Binding("d", "toggle_done", "Done", id="coding.done"),
+        Binding("u,ctrl+z", "undo", "Undo", id="coding.undo"),
+        Binding("U,ctrl+r,ctrl+y", "redo", "Redo", show=False, id="coding.redo"),
+        Binding("m", "memo", "Memo", id="coding.memo"),
+        Binding("v", "toggle_view", "Mine/all", show=False, id="coding.view"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.selection = Selection(0, 0)
+        self.show_all_coders = True
+        self._message = ""
+        self._numbers: dict[str, int] = {}
+
+    @property
+    def tapp(self) -> TuiqaApp:
+        return self.app  # type: ignore[return-value]
+
+    @property
+    def nav(self) -> Navigator:
+        return self.tapp.navigator
+
+    # -- layout ------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="question")
+        yield Static(id="participant")
+        yield ResponseView(id="answer", glyphs=self.tapp.glyphs)
+        yield Static(id="codings")
+        yield Static(id="recent")
+        yield Static(id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.show_all_coders = not self.tapp.blind
+        self._reset_selection()
+        self.refresh_view()
+        self.query_one(ResponseView).focus()
+
+    # -- drawing -----------------------------------------------------------------------------
+
+    def _reset_selection(self) -> None:
+        r = self.nav.current
+        self.selection = Selection.whole(r.text) if r else Selection(0, 0)
+
+    def visible_codings(self, response_id: str):
+        coder = None if self.show_all_coders and not self.tapp.blind else self.tapp.session.coder
+        return self.tapp.project.codings_for(response_id, coder)
+
+    def refresh_view(self) -> None:
+        app = self.tapp
+        project = app.project
+        r = self.nav.current
+        question = self.query_one("#question", Static)
+        participant = self.query_one("#participant", Static)
+        codings_box = self.query_one("#codings", Static)
+        view = self.query_one(ResponseView)
+        if r is None:
+            question.update(Text("No responses", style="bold"))
+            participant.update(Text(self._empty_reason(), style="italic"))
+            view.show("", [], 0, 0, response_key="")
+            codings_box.update("")
+            self._update_status()
+            return
+        q = project.questions.get(r.question_id)
+        part = project.participants.get(r.participant_id)
+        qline = Text(end="")
+        qline.append(f"{q.key if q else '?'} ", style="bold reverse")
+        qline.append(" ")
+        qline.append_text(plain(q.text if q else "(unknown question)", style="bold"))
+        question.update(qline)
+        pline = Text(end="")
+        pline.append(part.pid if part else "?", style="bold")
+        if part:
+            for attr in project.attributes:
+                value = part.attrs.get(attr, "")
+                pline.append(f" {app.glyphs.bullet} ", style="dim")
+                pline.append_text(plain(attr, style="dim"))
+                pline.append(": ", style="dim")
+                pline.append_text(plain(value) if value else Text("—", style="dim"))
+        participant.update(pline)
+
+        codings = self.visible_codings(r.id)
+        self._numbers = {}
+        marks: list[Mark] = []
+        lines = Text(end="")
+        me = app.session.coder
+        for number, c in enumerate(codings, 1):
+            self._numbers[c.id] = number
+            code = project.code(c.code_id)
+            colour = colour_for(c.code_id, code.colour if code else "")
+            marks.append(Mark(number, c.start, c.end, colour, c.coder == me))
+            if number > 1:
+                lines.append("\n")
+            lines.append(f"{app.glyphs.tag_open}{number}{app.glyphs.tag_close} ", style=f"bold {colour}")
+            lines.append_text(plain(project.code_name(c.code_id), style="bold"))
+            extract = r.text[c.start:c.end]
+            whole = c.start == 0 and c.end == len(r.text)
+            lines.append("  ")
+            lines.append_text(plain("(whole answer)" if whole else f"“{extract}”", style="italic",
+                                    limit=max(20, self.size.width - 30)))
+            if c.coder != me:
+                lines.append_text(plain(f"  — {c.coder}", style="dim"))
+        if not codings:
+            lines.append("No codings yet: select with ↑↓ (sentence) or Shift+←→ (word), "
+                         "then c to code.", style="dim italic")
+        codings_box.update(lines)
+        self.selection = self.selection.clamp(r.text)
+        view.show(r.text, marks, self.selection.start, self.selection.end, response_key=r.id)
+        self._update_recent()
+        self._update_status()
+
+    def _empty_reason(self) -> str:
+        if self.nav.filter is not None:
+            return f"No participant has {self.nav.filter.describe()}. Press f to change the filter."
+        return "This project has no responses yet: import a survey with `tuiqa import`."
+
+    def _update_recent(self) -> None:
+        project = self.tapp.project
+        recent = self.tapp.session.recent_codes
+        text = Text(end="", no_wrap=True, overflow="ellipsis")
+        if not recent:
+            text.append("Recent codes appear here, on keys 1–9.", style="dim")
+        for i, cid in enumerate(recent, 1):
+            if i > 1:
+                text.append("  ")
+            text.append(f"{i}", style="bold reverse")
+            text.append(" ")
+            text.append_text(plain(project.code_name(cid), limit=24))
+        self.query_one("#recent", Static).update(text)
+
+    def _update_status(self) -> None:
+        app = self.tapp
+        nav = self.nav
+        r = nav.current
+        text = Text(end="", no_wrap=True, overflow="ellipsis")
+        total = len(nav)
+        text.append(f"{nav.index + 1 if total else 0}/{total}", style="bold")
+        done = app.project.is_done(r.id, app.session.coder) if r else False
+        if done:
+            text.append(f" {app.glyphs.check} done", style="bold green")
+        else:
+            text.append(" not done", style="yellow")
+        if app.blind:
+            text.append(" · BLIND", style="bold red")
+        if self._message:
+            # A message replaces the rest until the next move, so it is never cut off.
+            text.append("  │ ", style="dim")
+            text.append_text(plain(self._message, style="italic"))
+        else:
+            text.append(f" · {app.session.coder}: {nav.done_count()}/{total} done")
+            text.append(f" · by {nav.order}")
+            if nav.filter is not None:
+                text.append(" · ")
+                text.append_text(plain(nav.filter.describe(), style="bold"))
+            if not self.show_all_coders and not app.blind:
+                text.append(" · mine only", style="bold")
+            if r and not self.selection.is_whole(r.text):
+                text.append(f" · sel {self.selection.start}–{self.selection.end}")
+        self.query_one("#status", Static).update(text)
+
+    def say(self, message: str) -> None:
+        self._message = message
+        self._update_status()
+
+    # -- moving ------------------------------------------------------------------------------
+
+    def _moved(self, moved: bool, otherwise: str = "") -> None:
+        if moved:
+            self._message = ""
+            self._reset_selection()
+            self.refresh_view()
+        elif otherwise:
+            self.say(otherwise)
+
+    def action_next(self) -> None:
+        self._moved(self.nav.move(1), "Last response")
+
+    def action_previous(self) -> None:
+        self._moved(self.nav.move(-1), "First response")
+
+    def action_next_not_done(self) -> None:
+        self._moved(self.nav.next_not_done(), "Every response here is done")
+
+    def action_toggle_order(self) -> None:
+        order = self.nav.toggle_order()
+        self._message = f"Reading by {order}"
+        self.refresh_view()
+
+    def action_jump(self) -> None:
+        project = self.tapp.project
+        items: list[PickerItem] = []
+        for q in project.questions_in_order():
+            items.append(PickerItem(f"q:{q.id}", f"{q.key}  {one_line(q.text, 70)}",
+                                    payload=("question", q.id), search=f"{q.key} {q.text}"))
+        for part in project.participants_in_order():
+            attrs = ", ".join(v for v in part.attrs.values() if v)
+            items.append(PickerItem(f"p:{part.id}", part.pid, attrs, payload=("participant", part.id),
+                                    search=f"{part.pid} {attrs}"))
+
+        def chosen(result: PickResult | None) -> None:
+            if not result or not result.item:
+                return
+            kind, ident = result.item.payload
+            ok = self.nav.first_of_question(ident) if kind == "question" else \
+                self.nav.first_of_participant(ident)
+            if ok:
+                self._moved(True)
+            else:
+                self.say("No answers there" + (" with the current filter" if self.nav.filter else ""))
+
+        self.app.push_screen(PickerScreen("Go to a question or participant", items), chosen)
+
+    def action_filter(self) -> None:
+        items = [PickerItem("all", "Show everyone (no filter)", payload=None)]
+        for attr, value, count in self.nav.attribute_values():
+            items.append(PickerItem(f"{attr}={value}", f"{attr} = {value or '(blank)'}",
+                                    f"{count} participant(s)", payload=Filter(attr, value)))
+
+        def chosen(result: PickResult | None) -> None:
+            if not result or not result.item:
+                return
+            self.nav.set_filter(result.item.payload)
+            self._message = f"Filter: {result.item.payload.describe()}" if result.item.payload else "No filter"
+            self._reset_selection()
+            self.refresh_view()
+
+        self.app.push_screen(PickerScreen("Show only participants with…", items), chosen)
+
+    # -- selecting ---------------------------------------------------------------------------
+
+    def _select(self, new: Selection) -> None:
+        r = self.nav.current
+        if r is None:
+            return
+        self._message = ""
+        self.selection = new.clamp(r.text)
+        self.refresh_view()
+
+    def action_sentence(self, step: int) -> None:
+        r = self.nav.current
+        if r:
+            self._select(self.selection.next_sentence(r.text) if step > 0
+                         else self.selection.prev_sentence(r.text))
+
+    def action_extend_sentence(self, step: int) -> None:
+        r = self.nav.current
+        if r:
+            self._select(self.selection.extend_sentence(r.text) if step > 0
+                         else self.selection.shrink_sentence(r.text))
+
+    def action_extend_word(self, step: int) -> None:
+        r = self.nav.current
+        if r:
+            self._select(self.selection.extend_word(r.text) if step > 0
+                         else self.selection.shrink_word(r.text))
+
+    def action_start_word(self, step: int) -> None:
+        r = self.nav.current
+        if r:
+            self._select(self.selection.start_back_word(r.text) if step < 0
+                         else self.selection.start_forward_word(r.text))
+
+    def action_select_all(self) -> None:
+        r = self.nav.current
+        if r:
+            self._select(Selection.whole(r.text))
+
+    # -- coding ------------------------------------------------------------------------------
+
+    def _code_items(self) -> list[PickerItem]:
+        project = self.tapp.project
+        recent = self.tapp.session.recent_codes
+        rank_of = {cid: i for i, cid in enumerate(recent)}
+        codes = project.codes()
+        codes.sort(key=lambda c: (rank_of.get(c.id, 99), c.name.casefold()))
+        items = []
+        for c in codes:
+            detail = c.kind + (f" · {one_line(c.description, 50)}" if c.description else "")
+            items.append(PickerItem(c.id, c.name, detail, payload=c.id,
+                                    style=colour_for(c.id, c.colour)))
+        return items
+
+    def _create_items(self, query: str) -> list[PickerItem]:
+        name = " ".join(query.split())
+        if not name or self.tapp.project.code_by_name(name) is not None:
+            return []
+        return [PickerItem(f"{CREATE}:{kind}", f"+ new {kind} code “{name}”", payload=None,
+                           sticky=True, search=name, style="bold")
+                for kind in (SEMANTIC, LATENT)]
+
+    def action_code(self) -> None:
+        r = self.nav.current
+        if r is None:
+            return
+        extract = self.selection.extract(r.text)
+        title = "Code " + ("the whole answer" if self.selection.is_whole(r.text)
+                           else f"“{one_line(extract, 50)}”")
+
+        def chosen(result: PickResult | None) -> None:
+            if not result or not result.items:
+                return
+            first = result.items[0]
+            session = self.tapp.session
+            if first.key.startswith(CREATE + ":"):
+                kind = first.key.split(":", 1)[1]
+                assert kind in CODE_KINDS
+                name = " ".join(result.query.split())
+                outcome = session.create_and_apply(r.id, self.selection.start, self.selection.end,
+                                                   name, kind)
+            else:
+                outcome = session.apply_codes(r.id, self.selection.start, self.selection.end,
+                                              [item.payload for item in result.items])
+            self.say(outcome.message)
+            self.refresh_view()
+
+        self.app.push_screen(PickerScreen(title, self._code_items(), multi=True,
+                                          extra=self._create_items,
+                                          placeholder="type a code (new names can be created)…"),
+                             chosen)
+
+    def action_recent(self, number: int) -> None:
+        r = self.nav.current
+        recent = self.tapp.session.recent_codes
+        if r is None:
+            return
+        if number > len(recent):
+            self.say(f"No recent code on {number} yet")
+            return
+        outcome = self.tapp.session.apply_codes(r.id, self.selection.start, self.selection.end,
+                                                [recent[number - 1]])
+        self.say(outcome.message)
+        self.refresh_view()
+
+    def _mine_here(self):
+        r = self.nav.current
+        if r is None:
+            return []
+        return [c for c in self.tapp.project.codings_for(r.id) if c.coder == self.tapp.session.coder]
+
+    def action_remove(self) -> None:
+        r = self.nav.current
+        mine = self._mine_here()
+        if r is None or not mine:
+            self.say("You have no codings on this answer")
+            return
+        overlapping = [c for c in mine if c.start < self.selection.end and self.selection.start < c.end]
+        if len(mine) == 1 or (len(overlapping) == 1 and not self.selection.is_whole(r.text)):
+            target = mine[0] if len(mine) == 1 else overlapping[0]
+            self.say(self.tapp.session.remove_coding(target.id).message + " (u undoes)")
+            self.refresh_view()
+            return
+        items = []
+        for c in mine:
+            n = self._numbers.get(c.id, 0)
+            items.append(PickerItem(c.id, f"{n}  {self.tapp.project.code_name(c.code_id)}",
+                                    one_line(r.text[c.start:c.end], 50), payload=c.id))
+
+        def chosen(result: PickResult | None) -> None:
+            if not result:
+                return
+            messages = [self.tapp.session.remove_coding(item.payload).message for item in result.items]
+            self.say("; ".join(messages) + " (u undoes)")
+            self.refresh_view()
+
+        self.app.push_screen(PickerScreen("Remove which coding?", items, multi=True), chosen)
+
+    def action_toggle_done(self) -> None:
+        r = self.nav.current
+        if r:
+            self.say(self.tapp.session.toggle_done(r.id).message)
+
+    def action_undo(self) -> None:
+        self.say(self.tapp.session.undo().message)
+        self.refresh_view()
+
+    def action_redo(self) -> None:
+        self.say(self.tapp.session.redo().message)
+        self.refresh_view()
+
+    def action_memo(self) -> None:
+        r = self.nav.current
+        if r is None:
+            return
+        session = self.tapp.session
+        mine = session.my_memo("response", r.id)
+        others = []
+        if not self.tapp.blind:
+            for m in self.tapp.project.memos_for("response", r.id):
+                if m.coder != session.coder:
+                    others.append((f"{m.coder}, {stamp_local(m.created)}", m.text))
+        part = self.tapp.project.participants.get(r.participant_id)
+        q = self.tapp.project.questions.get(r.question_id)
+        title = f"Memo on {part.pid if part else '?'} {q.key if q else '?'} (by {session.coder})"
+
+        def saved(text: str | None) -> None:
+            if text is None:
+                return
+            self.say(session.save_memo("response", r.id, text).message)
+
+        self.app.push_screen(MemoScreen(title, mine.text if mine else "", others), saved)
+
+    def action_toggle_view(self) -> None:
+        if self.tapp.blind:
+            self.say("Blind coding: only your own codings are shown")
+            return
+        self.show_all_coders = not self.show_all_coders
+        self._message = "Showing everyone's codings" if self.show_all_coders else "Showing only yours"
+        self.refresh_view()
+
+    # -- outside changes ---------------------------------------------------------------------
+
+    def project_changed(self) -> None:
+        """Another session's change or a reload arrived."""
+        self.nav.sync()
+        self.refresh_view()

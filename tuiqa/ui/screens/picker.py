@@ -1,0 +1,176 @@
+"""A fuzzy picker: type a few letters, the list narrows, Enter chooses.
+
+Used for the code picker (with "create a new code" entries and several codes at once), jumping
+to a participant or question, and choosing a filter. Only the best matches are put in the list,
+so each keystroke costs the same with 20 codes or 2,000.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from rich.style import Style
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from ...fuzzy import rank
+from ...text import one_line
+
+SHOWN = 60
+
+
+@dataclass
+class PickerItem:
+    key: str
+    label: str
+    detail: str = ""
+    payload: Any = None
+    #: always listed (e.g. "create a new code"), after the matches
+    sticky: bool = False
+    style: str = ""
+    search: str = ""  # text matched against; defaults to the label
+
+    def haystack(self) -> str:
+        return self.search or self.label
+
+
+@dataclass
+class PickResult:
+    items: list[PickerItem] = field(default_factory=list)
+    query: str = ""
+
+    @property
+    def item(self) -> PickerItem | None:
+        return self.items[0] if self.items else None
+
+
+class PickerScreen(ModalScreen[PickResult | None]):
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="picker.cancel"),
+        Binding("down", "move(1)", "Down", show=False, id="picker.down"),
+        Binding("up", "move(-1)", "Up", show=False, id="picker.up"),
+        Binding("pagedown", "move(8)", "Page down", show=False, id="picker.pagedown"),
+        Binding("pageup", "move(-8)", "Page up", show=False, id="picker.pageup"),
+        Binding("tab", "toggle_mark", "Mark several", id="picker.mark"),
+        Binding("enter", "choose", "Choose", id="picker.choose", priority=True),
+    ]
+
+    def __init__(self, title: str, items: list[PickerItem], *, multi: bool = False,
+                 extra: Callable[[str], list[PickerItem]] | None = None,
+                 placeholder: str = "type to narrow…", hint: str = "") -> None:
+        super().__init__()
+        self.title_text = title
+        self.items = items
+        self.multi = multi
+        self.extra = extra
+        self.placeholder = placeholder
+        self.hint = hint
+        self.marked: dict[str, PickerItem] = {}
+        self.shown: list[PickerItem] = []
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="picker"):
+            yield Static(Text(self.title_text, style="bold"), id="picker-title")
+            yield Input(placeholder=self.placeholder, id="picker-input")
+            yield OptionList(id="picker-list", markup=False)
+            yield Static(Text(self.hint or self._default_hint(), style="dim"), id="picker-hint")
+
+    def _default_hint(self) -> str:
+        if self.multi:
+            return "↑↓ move · Tab mark several · Enter choose · Esc cancel"
+        return "↑↓ move · Enter choose · Esc cancel"
+
+    def on_mount(self) -> None:
+        inp = self.query_one(Input)
+        inp.cursor_blink = False
+        self._fill("")
+        inp.focus()
+
+    @on(Input.Changed)
+    def _changed(self, event: Input.Changed) -> None:
+        self._fill(event.value)
+
+    def _fill(self, query: str) -> None:
+        query = query.strip()
+        if query:
+            matches = rank(query, self.items, key=PickerItem.haystack, limit=SHOWN)
+        else:
+            matches = [(item, []) for item in self.items[:SHOWN]]
+        sticky = [(item, []) for item in (self.extra(query) if self.extra else [])]
+        # "Create …" entries come first when no item holds the typed text as it stands, so Enter
+        # after typing a new name creates it instead of applying a loose fuzzy match.
+        folded = query.casefold()
+        contains = any(folded in item.haystack().casefold() for item, _ in matches)
+        matches = matches + sticky if contains or not query else sticky + matches
+        self.shown = [item for item, _ in matches]
+        options = [Option(self._prompt(item, marks), id=None) for item, marks in matches]
+        ol = self.query_one(OptionList)
+        ol.set_options(options)
+        if options:
+            ol.highlighted = 0
+
+    def _prompt(self, item: PickerItem, marks: list[int]) -> Text:
+        label = one_line(item.label)
+        mark = "✓ " if item.key in self.marked else "  " if self.multi else ""
+        text = Text(mark, end="")
+        start = len(text)
+        text.append(label, style=item.style)
+        for i in marks:
+            if i < len(label):
+                text.stylize(Style(bold=True, underline=True), start + i, start + i + 1)
+        if item.detail:
+            text.append("  " + one_line(item.detail, 60), style="dim")
+        return text
+
+    def action_move(self, delta: int) -> None:
+        ol = self.query_one(OptionList)
+        if not ol.option_count:
+            return
+        current = ol.highlighted if ol.highlighted is not None else 0
+        ol.highlighted = max(0, min(ol.option_count - 1, current + delta))
+
+    def _highlighted_item(self) -> PickerItem | None:
+        ol = self.query_one(OptionList)
+        if ol.highlighted is None or ol.highlighted >= len(self.shown):
+            return None
+        return self.shown[ol.highlighted]
+
+    def action_toggle_mark(self) -> None:
+        if not self.multi:
+            return
+        item = self._highlighted_item()
+        if item is None or item.sticky:
+            return
+        if item.key in self.marked:
+            del self.marked[item.key]
+        else:
+            self.marked[item.key] = item
+        ol = self.query_one(OptionList)
+        index = ol.highlighted
+        ol.replace_option_prompt_at_index(index, self._prompt(item, []))
+        self.action_move(1)
+
+    def action_choose(self) -> None:
+        query = self.query_one(Input).value
+        if self.marked:
+            self.dismiss(PickResult(list(self.marked.values()), query))
+            return
+        item = self._highlighted_item()
+        if item is None:
+            return
+        self.dismiss(PickResult([item], query))
+
+    @on(OptionList.OptionSelected)
+    def _clicked(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.action_choose()
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
