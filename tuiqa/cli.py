@@ -155,7 +155,9 @@ def run_app(directory: Path, *, coder: str, blind: bool = False, order: str = "p
     from .session import Session
     from .ui.app import TuiqaApp
 
-    project = _open_project(directory)
+    from .project import Project
+
+    project = Project.open(directory, lazy=True)
     hung_up = False
     try:
         session = Session(project, coder)

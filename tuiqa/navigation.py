@@ -15,6 +15,24 @@ BY_QUESTION = "question"
 ORDERS = (BY_PARTICIPANT, BY_QUESTION)
 
 
+def reading_order(state, order: str) -> list[str]:
+    """All response ids in reading order: by participant (then question), or by question (then
+    participant). Remembered in the state until the survey changes."""
+    cached = state.sequences.get(order)
+    if cached is not None and len(cached) == len(state.responses):
+        return cached
+    porder = {pid: part.order for pid, part in state.participants.items()}
+    qorder = {qid: q.order for qid, q in state.questions.items()}
+    responses = state.responses.values()
+    if order == BY_QUESTION:
+        ordered = sorted(responses, key=lambda r: (qorder.get(r.question_id, 0), porder.get(r.participant_id, 0)))
+    else:
+        ordered = sorted(responses, key=lambda r: (porder.get(r.participant_id, 0), qorder.get(r.question_id, 0)))
+    sequence = [r.id for r in ordered]
+    state.sequences[order] = sequence
+    return sequence
+
+
 @dataclass(frozen=True)
 class Filter:
     attribute: str
@@ -44,20 +62,15 @@ class Navigator:
 
     def _rebuild(self, keep: str | None = None) -> None:
         p = self.project
-        porder = {pid: part.order for pid, part in p.participants.items()}
-        qorder = {qid: q.order for qid, q in p.questions.items()}
-        responses = list(p.responses.values())
+        sequence = reading_order(p.state, self.order)
         if self.filter is not None:
             f = self.filter
             allowed = {pid for pid, part in p.participants.items()
                        if part.attrs.get(f.attribute, "") == f.value}
-            responses = [r for r in responses if r.participant_id in allowed]
-        if self.order == BY_QUESTION:
-            responses.sort(key=lambda r: (qorder.get(r.question_id, 0), porder.get(r.participant_id, 0)))
-        else:
-            responses.sort(key=lambda r: (porder.get(r.participant_id, 0), qorder.get(r.question_id, 0)))
-        self._sequence = [r.id for r in responses]
-        self._position = {rid: i for i, rid in enumerate(self._sequence)}
+            responses = p.responses
+            sequence = [rid for rid in sequence if responses[rid].participant_id in allowed]
+        self._sequence = sequence
+        self._position = {rid: i for i, rid in enumerate(sequence)}
         self._survey_key = self._survey_signature()
         if keep is not None and keep in self._position:
             self.index = self._position[keep]

@@ -8,6 +8,8 @@ durable before the call returns, undoable as a whole.
 
 from __future__ import annotations
 
+import gc
+import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +31,7 @@ from .model import (
     derived_id,
     new_id,
 )
+from .store.cache import make_entity
 from .store.state import ConflictInfo, State
 from .store.store import ProjectError, ProjectStore, RefreshResult
 from .text import snap_span, text_hash
@@ -89,7 +92,7 @@ class Change:
     def exists(self, kind: str, ident: str) -> bool:
         return (kind, ident) in self._created or ident in self.project.state.table(kind)
 
-    def create(self, cls: type[Entity], ident: str, *, record: bool = True, **fields: Any) -> str:
+    def create(self, cls: type[Entity], ident: str, /, *, record: bool = True, **fields: Any) -> str:
         """Create an entity (or, if it exists, set the given fields)."""
         if self.exists(cls.KIND, ident):
             self.update(cls.KIND, ident, record=record, **fields)
@@ -116,7 +119,7 @@ class Change:
             self._pending_values[(cls.KIND, ident, name)] = value
         return ident
 
-    def update(self, kind: str, ident: str, *, record: bool = True, **fields: Any) -> bool:
+    def update(self, kind: str, ident: str, /, *, record: bool = True, **fields: Any) -> bool:
         """Set fields of an existing entity; fields already at that value are left alone."""
         obj = self.project.state.table(kind).get(ident)
         if obj is None and (kind, ident) not in self._created:
@@ -142,6 +145,26 @@ class Change:
         return bool(self.ops)
 
 
+def build_bulk_indexes(entities: dict[str, dict[str, Entity]]):
+    """(codings by response, codings per coder, done responses per coder) from the tables.
+
+    A pure function of the tables, so it can run off the main thread on fresh tables.
+    """
+    by_response: dict[str, dict[str, Coding]] = defaultdict(dict)
+    counts: dict[str, int] = defaultdict(int)
+    for c in (entities.get("coding") or {}).values():
+        if c.deleted or c.response_id is None or c.code_id is None or c.coder is None \
+                or c.start is None or c.end is None:  # type: ignore[attr-defined]
+            continue
+        by_response[c.response_id][c.id] = c  # type: ignore[attr-defined]
+        counts[c.coder] += 1  # type: ignore[attr-defined]
+    done: dict[str, set[str]] = defaultdict(set)
+    for s in (entities.get("status") or {}).values():
+        if s.done and s.coder and s.response_id:  # type: ignore[attr-defined]
+            done[s.coder].add(s.response_id)  # type: ignore[attr-defined]
+    return by_response, counts, done
+
+
 class Project:
     """An open project: the state, its indexes, and the way to change it."""
 
@@ -150,6 +173,8 @@ class Project:
         self.state: State = store.state
         self.dir: Path = store.dir
         self.generation = 0
+        self._partial = None
+        self._loader = None
         self._attach()
         self._rebuild_indexes()
 
@@ -161,21 +186,106 @@ class Project:
     # -- opening -----------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, directory: Path | str) -> Project:
+    def open(cls, directory: Path | str, *, lazy: bool = False) -> Project:
+        """Open a project. ``lazy`` (the app): with a valid cache, what the first screen needs is
+        ready at once and the bulk of the codings is decoded on a background thread; anything
+        that needs all of them (a change, a search across codes) waits for it to finish."""
         project = cls.__new__(cls)
         project.state = State()
         project.generation = 0
+        project._partial = None
+        project._loader = None
         project._reset_indexes()
         project._attach()
-        project.store = ProjectStore.open(Path(directory), project.state)
+        project.store = ProjectStore.open(Path(directory), project.state, lazy=lazy)
         project.dir = project.store.dir
+        if project.store.pending is not None:
+            project._start_lazy()
         return project
+
+    def _start_lazy(self) -> None:
+        cached = self.store.pending
+        assert cached is not None
+        for kind in ("code", "memo"):
+            for obj in self.state.table(kind).values():
+                self._on_change(kind, obj, None)
+        for coder, rids in cached.done().items():
+            self.done[coder] = set(rids)
+        self._partial = (cached, cached.where(), {})
+        result: dict[str, Any] = {}
+
+        def decode() -> None:
+            try:
+                tables: dict[str, dict[str, Entity]] = {}
+                cached.load_bulk(tables)
+                result["tables"] = tables
+                result["indexes"] = build_bulk_indexes(tables)
+            except Exception as exc:  # a damaged cache: the main thread reads the files instead
+                result["error"] = exc
+
+        self._loader = (threading.Thread(target=decode, name="tuiqa-load", daemon=True), result)
+        self.store.on_complete = self._finish_lazy
+
+    def start_loading(self) -> None:
+        """Begin decoding the rest of a lazy open in the background. The app calls this once its
+        first screen is painted: started earlier, the decoding would compete with start-up for
+        Python's interpreter lock and delay that first paint."""
+        if self._loader is not None and not self._loader[0].is_alive() and \
+                self._loader[0].ident is None:
+            self._loader[0].start()
+
+    @property
+    def loading(self) -> bool:
+        """Still decoding codings in the background (see :meth:`open` with ``lazy``)."""
+        return self.store.pending is not None
+
+    def try_complete(self) -> bool:
+        """Finish a lazy open if the background work is done; never waits. True when whole."""
+        if self.store.pending is None:
+            return True
+        if self._loader is not None and self._loader[0].is_alive():
+            return False
+        self.store.complete()
+        return True
+
+    def _finish_lazy(self) -> None:
+        thread, result = self._loader  # type: ignore[misc]
+        self.start_loading()
+        thread.join()
+        self._loader = None
+        self._partial = None
+        self.store.pending = None
+        if "error" in result:
+            from .store.files import file_lock
+
+            with file_lock(self.store.lock_path, exclusive=False):
+                self.store._load_locked()
+            self.store.cache_stale = True
+            return
+        tables = result["tables"]
+        for kind, table in tables.items():
+            self.state.entities[kind] = table
+        by_response, counts, done = result["indexes"]
+        self.codings_by_response = by_response
+        self.coder_counts = counts
+        self.done = done
+        self._by_code = None
+        self.generation += 1
+        gc.freeze()
+
+    def _whole(self) -> None:
+        if self.store.pending is not None:
+            self.store.complete()
 
     @classmethod
     def create(cls, directory: Path | str) -> Project:
         return cls(ProjectStore.create(Path(directory)))
 
     def close(self, *, compact: bool = True) -> None:
+        if compact:
+            self._whole()
+        elif self._loader is not None and self._loader[0].ident is not None:
+            self._loader[0].join()
         self.store.close(compact=compact)
 
     def __enter__(self) -> Project:
@@ -198,21 +308,15 @@ class Project:
     def _rebuild_indexes(self) -> None:
         """Build every index from the state in one pass (after a load)."""
         self._reset_indexes()
-        by_response = self.codings_by_response
-        counts = self.coder_counts
-        for c in self.state.table("coding").values():
-            if c.deleted or c.response_id is None or c.code_id is None or c.coder is None \
-                    or c.start is None or c.end is None:  # type: ignore[attr-defined]
-                continue
-            by_response[c.response_id][c.id] = c  # type: ignore[attr-defined]
-            counts[c.coder] += 1  # type: ignore[attr-defined]
-        for kind in ("code", "status", "memo"):
+        self.codings_by_response, self.coder_counts, self.done = build_bulk_indexes(self.state.entities)
+        for kind in ("code", "memo"):
             for obj in self.state.table(kind).values():
                 self._on_change(kind, obj, None)
 
     @property
     def codings_by_code(self) -> dict[str, dict[str, Coding]]:
         """Active codings per code id (built on first use, then kept up to date)."""
+        self._whole()
         if self._by_code is None:
             by_code: dict[str, dict[str, Coding]] = defaultdict(dict)
             for per_response in self.codings_by_response.values():
@@ -322,18 +426,40 @@ class Project:
     # -- codings -----------------------------------------------------------------------------
 
     def codings_for(self, response_id: str, coder: str | None = None) -> list[Coding]:
-        found = self.codings_by_response.get(response_id)
+        if self._partial is not None and self.store.pending is not None:
+            found = self._partial_codings(response_id)
+        else:
+            found = self.codings_by_response.get(response_id)
         if not found:
             return []
         items = [c for c in found.values() if coder is None or c.coder == coder]
         items.sort(key=lambda c: (c.start, c.end, self.code_name(c.code_id)))
         return items
 
+    def _partial_codings(self, response_id: str) -> dict[str, Coding]:
+        """A response's codings straight from the cache while the rest is still loading."""
+        cached, where, chunks = self._partial  # type: ignore[misc]
+        place = where.get(response_id)
+        if place is None:
+            return {}
+        chunk_no, lo, hi = place
+        rows = chunks.get(chunk_no)
+        if rows is None:
+            rows = chunks[chunk_no] = cached.coding_rows(chunk_no)
+        found = {}
+        for row in rows[lo:hi]:
+            c = make_entity(Coding, row)
+            if not c.deleted and c.is_complete():
+                found[c.id] = c
+        return found  # type: ignore[return-value]
+
     def all_codings(self) -> Iterator[Coding]:
+        self._whole()
         for per_response in self.codings_by_response.values():
             yield from per_response.values()
 
     def coders(self) -> list[str]:
+        self._whole()
         names = {c for c, n in self.coder_counts.items() if n > 0}
         names.update(c for c, done in self.done.items() if done)
         return sorted(names)
@@ -355,6 +481,7 @@ class Project:
     # -- changing ----------------------------------------------------------------------------
 
     def change(self, label: str) -> Change:
+        self._whole()
         return Change(self, label)
 
     def commit(self, change: Change, coder: str) -> UndoRecord | None:
@@ -464,6 +591,7 @@ class Project:
         are left alone and listed."""
         change = self.change(("redo " if redo else "undo ") + record.label)
         skipped: list[str] = []
+        own = "." + self.store.session
         items = record.items if redo else list(reversed(record.items))
         for item in items:
             obj = self.state.table(item.kind).get(item.id)
@@ -472,7 +600,10 @@ class Project:
             target = item.new if redo else item.old
             fields = {}
             for name, value in target.items():
-                if obj.stamp_of(name) != item.stamps.get(name):
+                current = obj.stamp_of(name)
+                # Ours if this session wrote it (the change itself, or an undo/redo of a later
+                # change of ours, which the stack has already unwound); else someone else's.
+                if current != item.stamps.get(name) and not current.endswith(own):
                     skipped.append(f"{item.kind} {name}")
                     continue
                 fields[name] = value

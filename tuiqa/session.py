@@ -116,6 +116,10 @@ class Session:
         coding: Coding | None = self.project.state.table("coding").get(coding_id)  # type: ignore[assignment]
         if coding is None or coding.deleted:
             return Outcome("Nothing to remove", changed=False)
+        if coding.coder != self.coder:
+            # Another coder's work changes only on their word (see the review step).
+            return Outcome(f"That coding is {coding.coder}'s; only they can remove it",
+                           changed=False)
         name = self.project.code_name(coding.code_id)
         change = self.project.change(f"remove {name}")
         change.update("coding", coding_id, deleted=True)

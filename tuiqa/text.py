@@ -16,16 +16,23 @@ import unicodedata
 from bisect import bisect_left, bisect_right
 from functools import lru_cache
 
-import regex
+import re
 
 # Everything Python's str.splitlines() treats as a line break, so what a widget shows line by line
 # agrees with our offsets.
-_LINE_BREAKS = regex.compile(r"\r\n|[\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
-_CLUSTER = regex.compile(r"\X", regex.DOTALL)
-_WORD = regex.compile(r"[\w'’\-]+", regex.UNICODE)
+_LINE_BREAKS = re.compile(r"\r\n|[\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+_WORD = re.compile(r"[\w'’\-]+")
 # A sentence ends at . ! ? … (possibly repeated, possibly followed by closing quotes/brackets) that is
 # followed by white space, or at a line break.
-_SENTENCE_END = regex.compile(r"""[.!?…]+["'”’)\]]*(?=\s)|\n+""")
+_SENTENCE_END = re.compile(r"""[.!?…]+["'”’)\]]*(?=\s)|\n+""")
+
+
+@lru_cache(maxsize=1)
+def _cluster_pattern():
+    """Grapheme clusters need the ``regex`` module (``\\X``); imported on first need."""
+    import regex
+
+    return regex.compile(r"\X", regex.DOTALL)
 
 
 def normalise(text: str) -> str:
@@ -44,7 +51,7 @@ def cluster_bounds(text: str) -> tuple[int, ...]:
     if text.isascii() and "\r" not in text:
         return tuple(range(len(text) + 1))
     bounds = [0]
-    bounds.extend(m.end() for m in _CLUSTER.finditer(text))
+    bounds.extend(m.end() for m in _cluster_pattern().finditer(text))
     return tuple(bounds)
 
 

@@ -89,6 +89,7 @@ def place_rows(project: Project, path: Path, *, coder: str | None, default_coder
 
     placed: list[PlacedRow] = []
     problems: list[str] = []
+    warned_refs: set[str] = set()
     for r, row in enumerate(table.rows):
         where = table.where(r)
         pid = cell(row, "participant").strip()
@@ -110,6 +111,13 @@ def place_rows(project: Project, path: Path, *, coder: str | None, default_coder
         if isinstance(question, str):
             problems.append(f"{where}: {question}")
             continue
+        clash = [q.key for q in project.questions.values()
+                 if q is not question and q.text.strip() == normalise(qref).strip()]
+        if clash and qref.strip() not in warned_refs:
+            warned_refs.add(qref.strip())
+            warnings.append(f"{qref.strip()!r} is read as the key {question.key} "
+                            f"({_clip(question.text)!r}), though it is also the header of "
+                            f"{', '.join(clash)}; check that this is what the file means")
         response = project.response_for(participant, question)
         if response is None:
             problems.append(f"{where}: {pid} has no answer to {question.key} (empty in the survey)")
@@ -127,12 +135,12 @@ def place_rows(project: Project, path: Path, *, coder: str | None, default_coder
 
 
 def _find_question(project: Project, ref: str):
-    ref_s = ref.strip()
+    ref_s = normalise(ref).strip()
     if not ref_s:
         return "the question is empty"
     by_key = [q for q in project.questions.values() if q.key.casefold() == ref_s.casefold()]
     if by_key:
-        return by_key[0]
+        return by_key[0]  # a header equal to another question's key is warned about by the caller
     matches = [q for q in project.questions_in_order() if q.text.strip() == ref_s]
     if len(matches) == 1:
         return matches[0]

@@ -82,12 +82,23 @@ class SurveyPlan:
 
 
 def column_identities(header: list[str]) -> list[str]:
+    reserved = set(header)  # a repeat's "#n" name never takes a real header's name
+    used: set[str] = set()
     seen: dict[str, int] = {}
     out = []
     for h in header:
-        n = seen.get(h, 0) + 1
-        seen[h] = n
-        out.append(h if n == 1 else f"{h} #{n}")
+        if h in used:
+            n = seen.get(h, 1)
+            while True:
+                n += 1
+                ident = f"{h} #{n}"
+                if ident not in reserved and ident not in used:
+                    break
+            seen[h] = n
+        else:
+            ident = h
+        used.add(ident)
+        out.append(ident)
     return out
 
 

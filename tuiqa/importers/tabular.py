@@ -16,6 +16,8 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..text import normalise
+
 MAX_BYTES = 100 * 1024 * 1024
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 TSV_SUFFIXES = {".tsv", ".tab"}
@@ -131,7 +133,23 @@ def parse_delimited(path: Path, text: str, delimiter: str) -> Table:
             rows.append(record)
     except csv.Error as exc:
         raise TableError(f"{path}: line {reader.line_num}: {exc}") from None
+    if lines and _unclosed_quote(text, delimiter, lines[-1]):
+        raise TableError(f"{path}: line {lines[-1]}: a quoted cell opened in this row is never "
+                         "closed, so the rest of the file would be read as one cell; check the "
+                         "quote marks in that row")
     return _to_table(path, rows, lines)
+
+
+def _unclosed_quote(text: str, delimiter: str, last_line: int) -> bool:
+    """Whether the last record runs to the end of the file inside quotes (the lenient reader
+    silently keeps such a cell, swallowing every row after the stray quote)."""
+    chunk = "".join(io.StringIO(text, newline="").readlines()[last_line - 1:])
+    try:
+        for _ in csv.reader(io.StringIO(chunk, newline=""), delimiter=delimiter, strict=True):
+            pass
+    except csv.Error as exc:
+        return "unexpected end of data" in str(exc)
+    return False
 
 
 def _to_table(path: Path, rows: list[list[str]], lines: list[int]) -> Table:
@@ -140,7 +158,8 @@ def _to_table(path: Path, rows: list[list[str]], lines: list[int]) -> Table:
         lines.pop(0)
     if not rows:
         raise TableError(f"{path} has no header row (the file holds only blank lines)")
-    header = [h.strip() for h in rows[0]]
+    # Header text is survey text too: its line separators are normalised like the answers'.
+    header = [normalise(h).strip() for h in rows[0]]
     while header and not header[-1]:
         header.pop()
     if not header:

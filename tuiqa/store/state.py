@@ -58,6 +58,8 @@ class State:
         self.responses: dict[str, Response] = {}
         self.attributes: list[str] = []
         self.survey_meta: dict[str, Any] = {}
+        #: response ids in reading order, per order name (memo; dropped when the survey changes)
+        self.sequences: dict[str, list[str]] = {}
         self.entities: dict[str, dict[str, Entity]] = {kind: {} for kind in ENTITY_TYPES}
         #: Ops of kinds this version does not know (written by a newer tuiqa): kept, never lost.
         self.unknown_ops: list[dict[str, Any]] = []
@@ -71,6 +73,7 @@ class State:
         """Forget everything (before a reload); listeners drop their indexes."""
         self.participants, self.questions, self.responses = {}, {}, {}
         self.attributes, self.survey_meta = [], {}
+        self.sequences = {}
         self.entities = {kind: {} for kind in ENTITY_TYPES}
         self.unknown_ops = []
         for callback in self._reset_listeners:
@@ -124,10 +127,21 @@ class State:
         before = None
         conflicts: list[ConflictInfo] = []
         changed = False
+        filled: set[str] = set()
         if prevs is None and not obj._s:
-            obj._s = stamp  # the creation arrives after a later change: it fills the gaps only
+            # The creation arrives after a later change (read from another journal first): it
+            # fills the fields that change did not set, and loses to it on the fields it did.
+            obj._s = stamp
+            known = obj._fh or {}
+            for name, value in fields.items():
+                if name in cls.FIELDS and name not in known:
+                    if before is None:
+                        before = obj.values()
+                    setattr(obj, name, value)
+                    filled.add(name)
+                    changed = True
         for name, value in fields.items():
-            if name not in cls.FIELDS:
+            if name not in cls.FIELDS or name in filled:
                 continue
             hist = obj.history_of(name)
             head = hist[0] if hist else ""

@@ -39,6 +39,7 @@ from .files import (
 )
 from .stamps import Clock
 from .state import ConflictInfo, State
+from .cache import Cached, read_cache, remove_cache, write_cache
 from .tinyjson import FileDamaged, NotStreamable, decode_file, iter_docs, table_docs, write_tables
 
 SCHEMA_VERSION = 1
@@ -114,6 +115,11 @@ class ProjectStore:
         self.warnings: list[str] = []
         #: Tables written by a newer tuiqa: kept verbatim on every rewrite.
         self._foreign_tables: dict[str, Any] = {}
+        #: A lazily opened cache whose bulk (codings, statuses) is still to be decoded.
+        self.pending: Cached | None = None
+        self.on_complete: Callable[[], None] | None = None
+        #: The cache did not match the files: write a fresh one when closing.
+        self.cache_stale = False
 
     # -- paths -------------------------------------------------------------------------------
 
@@ -148,6 +154,9 @@ class ProjectStore:
         directory = Path(directory)
         if is_project(directory):
             raise ProjectError(f"{directory} is already a tuiqa project")
+        if directory.exists() and not directory.is_dir():
+            raise ProjectError(f"{directory} is a file, not a folder",
+                               "Give a new folder for the project (it will be created).")
         if directory.exists() and any(p for p in directory.iterdir() if p.name != ".lock"):
             raise ProjectError(f"{directory} exists and is not empty",
                                "Choose a new folder for the project (it will be created).")
@@ -166,7 +175,9 @@ class ProjectStore:
         return store
 
     @classmethod
-    def open(cls, directory: Path, state: State | None = None) -> ProjectStore:
+    def open(cls, directory: Path, state: State | None = None, *, lazy: bool = False) -> ProjectStore:
+        """Open a project. With ``lazy`` and a valid cache, codings and statuses are left for
+        :attr:`pending` to decode (the app shows the first answer meanwhile)."""
         directory = Path(directory)
         if not directory.exists():
             raise ProjectError(f"{directory} does not exist",
@@ -183,15 +194,78 @@ class ProjectStore:
         make_private_dir(store.backup_dir, shared_root=directory)
         remove_stale_temp_files(directory)
         with file_lock(store.lock_path, exclusive=False):
-            store._load_locked()
+            cached = read_cache(store)
+            if cached is not None and not store._journals_at(cached.offsets):
+                cached.close()  # journals hold changes the cache has not seen: read the files
+                cached = None
+            if cached is not None:
+                store._load_from_cache(cached, lazy=lazy)
+            else:
+                store._load_locked()
+                # the app (lazy) writes a fresh cache when it closes; one-shot commands don't
+                store.cache_stale = lazy
         if store._dead_journals():
             # Fold what ended sessions (or a crash) left behind, so journals never pile up.
             try:
+                store.complete()
                 with file_lock(store.lock_path, timeout_s=2.0):
                     store._compact_locked()
             except (OSError, ProjectError) as exc:  # a busy or read-only project still opens
                 store.warnings.append(f"could not tidy the journals: {exc}")
         return store
+
+    def _journals_at(self, offsets: dict[str, int]) -> bool:
+        """Does every journal end exactly where the snapshot's fold stopped (nothing to replay)?"""
+        files = {p.name: p for p in self._journal_files()}
+        for name, path in files.items():
+            try:
+                if path.stat().st_size != offsets.get(name, -1):
+                    return False
+            except FileNotFoundError:
+                return False
+        return True
+
+    def _load_from_cache(self, cached: Cached, *, lazy: bool) -> None:
+        st = self.state
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            st.reset()
+            self._foreign_tables = cached.foreign
+            cached.load_survey(st)
+            cached.load_small(st)
+            self._offsets = cached.offsets
+            self._data_ident = _identity(self.data_path)
+            self._survey_ident = _identity(self.survey_path)
+            if lazy:
+                self.pending = cached
+            else:
+                self._load_bulk_or_files(cached)
+        finally:
+            if was_enabled:
+                gc.enable()
+        if not lazy:
+            gc.freeze()
+
+    def _load_bulk_or_files(self, cached: Cached) -> None:
+        """Finish a load from the cache; if any part of it fails to decode, read the files."""
+        try:
+            cached.load_bulk(self.state.entities)
+        except (ValueError, EOFError, TypeError, KeyError, IndexError, OSError):
+            cached.close()
+            self._load_locked()
+            self.cache_stale = True
+            return
+        self.state.end_load()
+
+    def complete(self) -> None:
+        """Make sure the state is whole (the owner of a lazy open finishes it first)."""
+        if self.pending is not None and self.on_complete is not None:
+            self.on_complete()
+        if self.pending is not None:  # nobody took it over: decode here
+            cached, self.pending = self.pending, None
+            with file_lock(self.lock_path, exclusive=False):
+                self._load_bulk_or_files(cached)
 
     def _read_meta(self) -> None:
         try:
@@ -315,6 +389,7 @@ class ProjectStore:
         meta = tables.get(SURVEY_META_TABLE) or []
         st.survey_meta = dict(meta[0]) if meta else {}
         st.attributes = list(st.survey_meta.get("attributes", []))
+        st.sequences = {}
 
     def _decode(self, path: Path) -> dict[str, dict[str, Any]]:
         try:
@@ -396,6 +471,7 @@ class ProjectStore:
         """Make ``ops`` durable (one journal line, fdatasync), then apply them in memory."""
         if not ops:
             return []
+        self.complete()
         self.begin_session(coder)
         assert self._writer is not None
         self._writer.append({"t": ops[0]["s"], "u": coder, "ops": ops})
@@ -404,6 +480,7 @@ class ProjectStore:
     def refresh(self) -> RefreshResult:
         """Pick up other sessions' changes (and a re-import or a compaction by someone else)."""
         result = RefreshResult()
+        self.complete()
         if _identity(self.survey_path) != self._survey_ident or _identity(self.data_path) != self._data_ident:
             with file_lock(self.lock_path, exclusive=False):
                 self._load_locked()
@@ -422,8 +499,10 @@ class ProjectStore:
             if _identity(self.survey_path) != self._survey_ident:
                 self._load_survey_locked()
             outcome = mutate(self.state)
+            self.state.sequences = {}
             self._backup(self.survey_path)
             self._write_survey_locked()
+            self.cache_stale = True
         return outcome
 
     def _write_survey_locked(self) -> None:
@@ -446,6 +525,7 @@ class ProjectStore:
             self._compact_locked()
 
     def _compact_locked(self) -> None:
+        self.complete()
         if _identity(self.data_path) != self._data_ident or _identity(self.survey_path) != self._survey_ident:
             self._load_locked()
         else:
@@ -454,8 +534,12 @@ class ProjectStore:
         own = self._writer
         if own is not None:
             self._offsets[own.name] = own.size
+        existing = {p.name for p in self._journal_files()}
+        self._offsets = {name: off for name, off in self._offsets.items() if name in existing}
         self._backup(self.data_path)
         self._write_data_locked()
+        # The dead journals are folded (data.json records how far); delete them. A crash from here
+        # on only leaves files that replay to nothing new (every change is applied once).
         for path in dead:
             offset = self._offsets.get(path.name, 0)
             if jn.tail_is_torn(path, offset):
@@ -465,16 +549,25 @@ class ProjectStore:
                 path.unlink()
             except FileNotFoundError:
                 pass
-            self._offsets.pop(path.name, None)
-        if dead:
-            self._write_data_locked()
+        self.write_cache()
+
+    def write_cache(self) -> None:
+        """Refresh the private fast-open cache (never fails the caller: it is only a cache)."""
+        if self.pending is not None:
+            return
+        try:
+            write_cache(self, dict(self._offsets), self._foreign_tables)
+            self.cache_stale = False
+        except OSError as exc:
+            remove_cache(self.dir)
+            self.warnings.append(f"could not write the fast-open cache: {exc}")
 
     def _write_data_locked(self) -> None:
         st = self.state
         tables: dict[str, list[dict[str, Any]]] = {kind: st.entity_docs(kind) for kind in ENTITY_TYPES}
         tables[JOURNALS_TABLE] = [{"file": name, "offset": off} for name, off in sorted(self._offsets.items())]
         tables[UNKNOWN_TABLE] = list(st.unknown_ops)
-        write_tables(self.data_path, {**{k: list(v.values()) for k, v in self._foreign_tables.items()},
+        write_tables(self.data_path, {**{k: list(v) for k, v in self._foreign_tables.items()},
                                       **tables})
         self._data_ident = _identity(self.data_path)
 
@@ -505,10 +598,20 @@ class ProjectStore:
         writer = self._writer
         if writer is not None:
             writer.close()
-        if compact and (writer is not None or self._dead_journals()):
-            self._writer = None
-            self.compact()
         self._writer = None
+        if not compact:
+            return
+        if writer is not None or self._dead_journals():
+            self.compact()
+        elif self.cache_stale:
+            try:
+                with file_lock(self.lock_path, exclusive=False, timeout_s=2.0):
+                    if _identity(self.data_path) == self._data_ident and \
+                            _identity(self.survey_path) == self._survey_ident:
+                        self.complete()
+                        self.write_cache()
+            except OSError:
+                pass
 
     @property
     def has_session(self) -> bool:

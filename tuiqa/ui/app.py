@@ -52,6 +52,18 @@ class TuiqaApp(App):
         self.push_screen(CodingScreen())
         if self.refresh_seconds > 0:
             self.set_interval(self.refresh_seconds, self.poll_project)
+        if self.project.loading:
+            # after the first paint, decode the rest of the project in the background
+            self.call_after_refresh(self.project.start_loading)
+            self._load_timer = self.set_interval(0.05, self._check_loaded)
+
+    def _check_loaded(self) -> None:
+        """A lazy open finished decoding in the background: swap it in and redraw."""
+        if self.project.try_complete():
+            self._load_timer.stop()
+            handler = getattr(self.screen, "project_changed", None)
+            if handler is not None:
+                handler()
         for warning in self.project.store.warnings:
             self.notify(escape(warning), severity="warning", timeout=8)
 
@@ -71,6 +83,8 @@ class TuiqaApp(App):
 
     def poll_project(self) -> None:
         """Pick up other coders' changes (their journals) and show them."""
+        if not self.project.try_complete():
+            return
         try:
             result = self.project.refresh(self.session.coder)
         except Exception as exc:  # a damaged file written by someone else: say so, keep going

@@ -27,12 +27,17 @@ def key_label(keys: str) -> str:
 
 
 def binding_rows(screen_cls) -> list[tuple[str, str]]:
-    rows = []
+    """(keys, what they do) for every binding of a screen; numbered twins (1…9) fold into one."""
+    rows: list[tuple[str, str]] = []
     for b in screen_cls.BINDINGS:
-        if isinstance(b, Binding):
-            rows.append((key_label(b.key), b.description or b.action))
-        else:
-            rows.append((key_label(b[0]), b[2] if len(b) > 2 else b[1]))
+        if not isinstance(b, Binding):
+            b = Binding(*b)
+        description = b.description or b.action
+        if description[-1:].isdigit() and description[:-1].endswith(" "):
+            if description.endswith(" 1"):
+                rows.append(("1 … 9", description[:-2] + " 1 … 9"))
+            continue
+        rows.append((key_label(b.key), description))
     return rows
 
 

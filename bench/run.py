@@ -1,0 +1,158 @@
+"""tuiqa's benchmark: measures the figures the issues set targets for, on a generated project.
+
+    python bench/run.py            full size: 5,000 participants x 10 questions = 50,000 responses,
+                                   2,000 codes, 150,000 codings by two coders
+    python bench/run.py --quick    2,000 responses (200 x 10), 200 codes, 6,000 codings
+    python bench/run.py --json     also print one flat JSON object as the last line
+
+Every timing is compared with a floor measured in the same run (a minimal Textual app; one
+appended line with fdatasync), because these machines are shared and noisy: the ratio is the
+figure that counts. App timings come from a frame hook in a fresh process (bench/probe.py), never
+from the test pilot.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+
+TARGETS = {
+    "open_ratio": ("<=", 2.0),
+    "next_ms_p95": ("<=", 16.0),
+    "tag_ms_p50": ("<=", 5.0),
+    "import_s": ("<=", 5.0),
+    "peak_rss_mb": ("<=", 300.0),
+}
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    k = max(0, min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1)))))
+    return ordered[k]
+
+
+def run_probe(*args: str) -> tuple[dict, float]:
+    t0 = time.time()
+    out = subprocess.run([sys.executable, str(HERE / "probe.py"), *args], capture_output=True,
+                         text=True, timeout=600, env={**os.environ, "TEXTUAL_ANIMATIONS": "none"})
+    if out.returncode != 0:
+        raise RuntimeError(f"probe {args} failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1]), t0
+
+
+def floor_fsync_ms(directory: Path, n: int = 200) -> float:
+    path = directory / "fsync-floor.jsonl"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    times = []
+    line = b'{"t":"1795000000000.0000.abcdefab","u":"bench","ops":[]}\n'
+    try:
+        for _ in range(n):
+            t = time.perf_counter()
+            os.write(fd, line)
+            os.fdatasync(fd)
+            times.append((time.perf_counter() - t) * 1000)
+    finally:
+        os.close(fd)
+        path.unlink()
+    return statistics.median(times)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--json", action="store_true")
+    ap.add_argument("--keep", type=Path, help="keep the generated project in this folder")
+    ap.add_argument("--repeat", type=int, default=3, help="open measurements (median)")
+    args = ap.parse_args(argv)
+    sys.path.insert(0, str(HERE))
+    import generate
+    import random
+
+    from tuiqa.importers.survey import import_survey
+
+    if args.quick:
+        participants, questions, codes, codings = 200, 10, 200, 6000
+    else:
+        participants, questions, codes, codings = 5000, 10, 2000, 150000
+    # Measure tuiqa as installed (byte-compiled), even where PYTHONDONTWRITEBYTECODE is set.
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "tuiqa"), str(HERE)],
+                   check=True, stdout=subprocess.DEVNULL)
+    work = Path(tempfile.mkdtemp(prefix="tuiqa-bench-"))
+    results: dict[str, float | int | str] = {"size": "quick" if args.quick else "full"}
+    try:
+        rng = random.Random(1)
+        survey = work / "survey.csv"
+        generate.write_survey(survey, participants, questions, rng)
+        t = time.perf_counter()
+        import_survey(work / "import-timed", survey)
+        results["import_s"] = round(time.perf_counter() - t, 3)
+        shutil.copytree(work / "import-timed", work / "project")
+        t = time.perf_counter()
+        generate.populate(work / "project", codes, codings, 2, rng)
+        print(f"generated {participants * questions} responses, {codings} codings in "
+              f"{time.perf_counter() - t:.1f}s", file=sys.stderr)
+        results["responses"] = participants * questions
+        results["codings"] = codings
+
+        floors = []
+        for _ in range(args.repeat):
+            out, t0 = run_probe("floor")
+            floors.append(out["first_paint"] - t0)
+        results["floor_open_s"] = round(statistics.median(floors), 3)
+
+        opens, readies, nexts, tags, rss = [], [], [], [], []
+        for i in range(args.repeat):
+            copy = work / f"open-{i}"
+            shutil.copytree(work / "project", copy)
+            out, t0 = run_probe("open", str(copy), "--keys", "60")
+            opens.append(out["first_paint"] - t0)
+            readies.append(out["ready"] - t0)
+            nexts.extend(out["next_ms"])
+            tags.extend(out["tag_ms"])
+            rss.append(out["rss_mb"])
+            shutil.rmtree(copy)
+        results["open_s"] = round(statistics.median(opens), 3)
+        results["open_ratio"] = round(results["open_s"] / results["floor_open_s"], 2)
+        results["ready_s"] = round(statistics.median(readies), 3)
+        results["next_ms_p50"] = round(percentile(nexts, 50), 2)
+        results["next_ms_p95"] = round(percentile(nexts, 95), 2)
+        results["tag_ms_p50"] = round(percentile(tags, 50), 3)
+        results["tag_ms_p95"] = round(percentile(tags, 95), 3)
+        results["floor_fsync_ms"] = round(floor_fsync_ms(work), 3)
+        results["tag_ratio"] = round(results["tag_ms_p50"] / max(results["floor_fsync_ms"], 1e-6), 1)
+        results["peak_rss_mb"] = round(max(rss), 1)
+        if args.keep:
+            shutil.copytree(work / "project", args.keep, dirs_exist_ok=False)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    width = max(len(k) for k in results)
+    for key, value in results.items():
+        target = TARGETS.get(key)
+        verdict = ""
+        if target is not None and isinstance(value, (int, float)):
+            op, limit = target
+            ok = value <= limit if op == "<=" else value >= limit
+            verdict = f"  target {op} {limit:g}: {'met' if ok else 'MISSED'}"
+        print(f"{key:<{width}}  {value}{verdict}")
+    if args.json:
+        print(json.dumps(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

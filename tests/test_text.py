@@ -1,0 +1,102 @@
+"""Text handling: normalisation, clusters, sentences, words, selection, safe display, matching."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tuiqa.fuzzy import closest, rank
+from tuiqa.selection import Selection
+from tuiqa.text import (
+    cluster_bounds,
+    display_text,
+    find_extract,
+    is_cluster_aligned,
+    normalise,
+    sentences,
+    snap_span,
+    words,
+)
+
+FAMILY = "👨‍👩‍👧"  # one cluster, five code points
+THUMBS = "👍🏽"  # emoji + skin tone
+ZOE = "Zoe\u0308"  # e + combining diaeresis
+
+
+def test_line_separators_become_newlines_and_nothing_else_changes():
+    raw = "a\r\nb\rc\u2028d\u2029e\x85f\nstill “curly” … here"
+    assert normalise(raw) == "a\nb\nc\nd\ne\nf\nstill “curly” … here"
+
+
+def test_snapping_never_splits_a_cluster():
+    text = f"Hi {FAMILY} and {ZOE} {THUMBS}!"
+    start = text.index(FAMILY) + 2  # inside the family emoji
+    s, e = snap_span(text, start, start + 1)
+    assert text[s:e] == FAMILY
+    z = text.index("e\u0308")
+    assert text[slice(*snap_span(text, z, z + 1))] == "e\u0308"
+
+
+def test_sentences_and_words():
+    text = "Recovery isn't a straight line. It takes time… and “hope”! Then:\nnew paragraph"
+    got = [text[s:e] for s, e in sentences(text)]
+    assert got == ["Recovery isn't a straight line.", "It takes time…", "and “hope”!",
+                   "Then:", "new paragraph"]
+    assert [text[s:e] for s, e in words(text)][:3] == ["Recovery", "isn't", "a"]
+
+
+def test_display_text_makes_controls_visible_one_for_one():
+    raw = "red \x1b[31mX\x1b[0m bell\x07 del\x7f c1\x9b tab\tnl\n"
+    shown = display_text(raw)
+    assert len(shown) == len(raw)
+    assert "\x1b" not in shown and "\x07" not in shown and "\x9b" not in shown
+    assert "␛[31mX␛[0m" in shown and "␇" in shown and "\t" in shown and "\n" in shown
+    assert display_text("[bold]plain[/]") == "[bold]plain[/]"
+
+
+def test_find_extract_exact_then_loose():
+    text = "She said “I’m fine” … but  she wasn't."
+    assert find_extract(text, "I’m fine") == [(text.index("I’m"), text.index("I’m") + 8)]
+    (s, e), = find_extract(text, '"I\'m fine" ... but she')
+    assert text[s:e] == "“I’m fine” … but  she"
+    assert find_extract(text, "not there") == []
+
+
+def test_fuzzy_ranking_prefers_word_starts_and_closest_names():
+    names = ["distrust of services", "building trust", "recovery is non-linear", "hope"]
+    assert rank("trust", names, key=str)[0][0] == "building trust"
+    assert rank("rinl", names, key=str)[0][0] == "recovery is non-linear"
+    assert rank("zzz", names, key=str) == []
+    assert closest("buildng trust", names)[0] == "building trust"
+
+
+# -- property tests on the span model --------------------------------------------------------
+
+texts = st.lists(st.sampled_from(
+    list("abc .!?\n'") + ["…", "“", "”", FAMILY, THUMBS, "e\u0308", "é", "\u200d", "🙂", "\u0301"]),
+    min_size=1, max_size=40).map("".join)
+moves = st.lists(st.sampled_from(
+    ["next_sentence", "prev_sentence", "extend_sentence", "shrink_sentence", "extend_word",
+     "shrink_word", "start_back_word", "start_forward_word"]), max_size=25)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=texts, ops=moves)
+def test_any_sequence_of_selection_moves_stays_a_valid_extract(text, ops):
+    sel = Selection.whole(text)
+    for op in ops:
+        sel = getattr(sel, op)(text).clamp(text)
+        assert 0 <= sel.start < sel.end <= len(text)
+        assert is_cluster_aligned(text, sel.start, sel.end)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=texts, a=st.integers(-5, 80), b=st.integers(-5, 80))
+def test_snap_span_is_within_bounds_aligned_and_covers_the_request(text, a, b):
+    lo, hi = sorted((a, b))
+    s, e = snap_span(text, lo, hi)
+    assert 0 <= s <= e <= len(text)
+    assert is_cluster_aligned(text, s, e)
+    clamped_lo, clamped_hi = max(0, min(lo, len(text))), max(0, min(hi, len(text)))
+    assert s <= clamped_lo and e >= clamped_hi
+    assert cluster_bounds(text)[0] == 0 and cluster_bounds(text)[-1] == len(text)
