@@ -166,6 +166,8 @@ def run_app(directory: Path, *, coder: str, blind: bool = False, order: str = "p
         hung_up = app.hung_up
     finally:
         try:
+            if not hung_up and project.store.has_session and len(project.responses) > 20_000:
+                print("tuiqa: folding this session into data.json …", file=sys.stderr)
             project.close(compact=not hung_up)
         except Exception as exc:  # the journal already holds everything; say so and move on
             print(f"warning: could not tidy the project on exit ({exc}); nothing is lost, "

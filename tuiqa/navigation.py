@@ -74,6 +74,12 @@ class Navigator:
         self._survey_key = self._survey_signature()
         if keep is not None and keep in self._position:
             self.index = self._position[keep]
+        elif keep is not None and keep in p.responses and sequence:
+            # the current answer is filtered out: go to the next one that is shown
+            full = reading_order(p.state, self.order)
+            where = {rid: i for i, rid in enumerate(full)}
+            after = where.get(keep, 0)
+            self.index = next((i for i, rid in enumerate(sequence) if where[rid] >= after), 0)
         else:
             self.index = min(self.index, max(len(self._sequence) - 1, 0))
 
