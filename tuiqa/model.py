@@ -91,15 +91,36 @@ class Question:
 
 
 class Response:
-    __slots__ = ("id", "participant_id", "question_id", "text", "hash")
+    """One participant's answer to one question. ``text`` is normalised (see tuiqa.text).
+
+    When a project opens from its cache the texts arrive in chunks decoded on first use: until
+    then ``_text`` holds the answer's index in ``_src`` (a :class:`TextChunk`).
+    """
+
+    __slots__ = ("id", "participant_id", "question_id", "_text", "_src", "hash")
 
     def __init__(self, id: str, participant_id: str, question_id: str, text: str,
                  hash: str) -> None:
         self.id = id
         self.participant_id = participant_id
         self.question_id = question_id
-        self.text = text
+        self._text = text
+        self._src = None
         self.hash = hash
+
+    @property
+    def text(self) -> str:
+        text = self._text
+        if text.__class__ is int:
+            text = self._src.get(text)  # type: ignore[union-attr]
+            self._text = text
+            self._src = None
+        return text  # type: ignore[return-value]
+
+    @text.setter
+    def text(self, value: str) -> None:
+        self._text = value
+        self._src = None
 
     def to_doc(self) -> dict[str, Any]:
         return {"id": self.id, "participant_id": self.participant_id,
@@ -108,6 +129,31 @@ class Response:
     @classmethod
     def from_doc(cls, d: dict[str, Any]) -> Response:
         return cls(d["id"], d["participant_id"], d["question_id"], d["text"], d["hash"])
+
+    @classmethod
+    def deferred(cls, id: str, participant_id: str, question_id: str, hash: str,
+                 index: int, chunk: TextChunk) -> Response:
+        obj = cls.__new__(cls)
+        obj.id, obj.participant_id, obj.question_id, obj.hash = id, participant_id, question_id, hash
+        obj._text, obj._src = index, chunk
+        return obj
+
+
+class TextChunk:
+    """Answer texts decoded together on first use (see :class:`Response`)."""
+
+    __slots__ = ("_load", "_texts")
+
+    def __init__(self, load) -> None:
+        self._load = load
+        self._texts: list[str] | None = None
+
+    def get(self, index: int) -> str:
+        texts = self._texts
+        if texts is None:
+            texts = self._texts = self._load()
+            self._load = None
+        return texts[index]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -220,6 +220,8 @@ class Project:
                 cached.load_bulk(tables)
                 result["tables"] = tables
                 result["indexes"] = build_bulk_indexes(tables)
+                for response in list(self.state.responses.values()):
+                    response.text  # decode the remaining answer texts now, not on a keystroke
             except Exception as exc:  # a damaged cache: the main thread reads the files instead
                 result["error"] = exc
 

@@ -27,7 +27,7 @@ import stat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..model import ENTITY_TYPES, Entity, Participant, Question, Response
+from ..model import ENTITY_TYPES, Entity, Participant, Question, Response, TextChunk
 from .files import atomic_write, make_private_dir
 
 if TYPE_CHECKING:
@@ -35,9 +35,10 @@ if TYPE_CHECKING:
     from .store import ProjectStore
 
 MAGIC = "tuiqa-cache"
-VERSION = 2
+VERSION = 3
 CACHE_DIR = ".cache"
 BULK_KINDS = ("coding", "status")
+TEXT_CHUNK = 1_000  # answers per text chunk
 CHUNK = 5_000  # rows per chunk: one chunk decodes in a few ms, so the UI stays responsive
 MARSHAL_VERSION = 4
 
@@ -72,14 +73,17 @@ def write_cache(store: ProjectStore, offsets: dict[str, int],
     st = store.state
     from ..navigation import ORDERS, reading_order
 
+    responses = list(st.responses.values())
+    texts = [r.text for r in responses]
     survey = (
         [(p.id, p.pid, p.attrs, p.order) for p in st.participants.values()],
         [(q.id, q.key, q.text, q.column, q.order) for q in st.questions.values()],
-        [(r.id, r.participant_id, r.question_id, r.text, r.hash) for r in st.responses.values()],
+        [(r.id, r.participant_id, r.question_id, r.hash) for r in responses],
         st.attributes,
         st.survey_meta,
         # the reading orders, so the app need not sort 50,000 answers before its first paint
         {order: reading_order(st, order) for order in ORDERS},
+        TEXT_CHUNK,
     )
     small = {kind: _rows(table.values()) for kind, table in st.entities.items()
              if kind not in BULK_KINDS}
@@ -117,6 +121,8 @@ def write_cache(store: ProjectStore, offsets: dict[str, int],
     for kind, chunks in bulk.items():
         for i, blob in enumerate(chunks):
             sections[f"{kind}:{i}"] = blob
+    for i in range(0, len(texts), TEXT_CHUNK):
+        sections[f"text:{i // TEXT_CHUNK}"] = marshal.dumps(texts[i:i + TEXT_CHUNK], MARSHAL_VERSION)
     header = {
         "magic": MAGIC, "version": VERSION, "uid": os.getuid(), "schema": _schema(),
         "data_ident": _ident(store.data_path), "survey_ident": _ident(store.survey_path),
@@ -164,6 +170,12 @@ class Cached:
             raise ValueError(f"cache section {name} is short")
         return marshal.loads(data)
 
+    def _loader(self, name: str):
+        offset, length = self.header["sections"][name]
+        fd, base = self._fd, self._base
+        data = os.pread(fd, length, base + offset)  # read now: the descriptor is closed later
+        return lambda: marshal.loads(data)
+
     def close(self) -> None:
         if self._fd >= 0:
             os.close(self._fd)
@@ -178,10 +190,19 @@ class Cached:
         return dict(self.header.get("foreign") or {})
 
     def load_survey(self, st: State) -> None:
-        parts, questions, responses, attributes, meta, sequences = self._section("survey")
+        parts, questions, responses, attributes, meta, sequences, per_chunk = self._section("survey")
         st.participants = {row[0]: Participant(*row) for row in parts}
         st.questions = {row[0]: Question(*row) for row in questions}
-        st.responses = {row[0]: Response(*row) for row in responses}
+        # Answer texts (most of the survey's bytes) are decoded a chunk at a time, on first use.
+        deferred = Response.deferred
+        out = {}
+        chunk = None
+        for i, (rid, pid, qid, hash_) in enumerate(responses):
+            index = i % per_chunk
+            if index == 0:
+                chunk = TextChunk(self._loader(f"text:{i // per_chunk}"))
+            out[rid] = deferred(rid, pid, qid, hash_, index, chunk)
+        st.responses = out
         st.attributes = list(attributes)
         st.survey_meta = dict(meta)
         st.sequences = dict(sequences)
