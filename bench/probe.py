@@ -79,6 +79,7 @@ def open_project(directory: str, keys: int) -> dict:
                         and screen.is_mounted and screen.nav.current is not None:
                     out["first_paint"] = time.time()
                     self.set_timer(0.3, self.start_probe)
+                self.frame_screen = screen
                 frame.set()
             super()._display(screen, renderable)
 
@@ -108,8 +109,43 @@ def open_project(directory: str, keys: int) -> dict:
                 t0 = time.perf_counter()
                 session.apply_codes(rid, 0, len(text), [code_ids[i % len(code_ids)]])
                 out["tag_ms"].append((time.perf_counter() - t0) * 1000)
+            await self.measure_codebook()
             out["rss_mb"] = _rss_mb()
             self.exit()
+
+        async def press(self, key: str, character: str | None = None) -> float:
+            """Post a key as the terminal would and time it to the frame it causes (ms)."""
+            frame.clear()
+            t0 = time.perf_counter()
+            self.post_message(events.Key(key, character))
+            await frame.wait()
+            return (time.perf_counter() - t0) * 1000
+
+        async def measure_codebook(self) -> None:
+            from tuiqa.ui.screens.codebook import CodebookScreen
+
+            # time from the key to the first frame that shows the codebook
+            frame.clear()
+            t0 = time.perf_counter()
+            self.post_message(events.Key("b", "b"))
+            while True:
+                await frame.wait()
+                frame.clear()
+                if isinstance(self.frame_screen, CodebookScreen):
+                    break
+            out["codebook_open_ms"] = (time.perf_counter() - t0) * 1000
+            await asyncio.sleep(0.2)
+            await self.press("slash", "/")
+            await asyncio.sleep(0.05)
+            times = []
+            for ch in "hope ti" * 3:
+                times.append(await self.press("space" if ch == " " else ch, ch))
+                await asyncio.sleep(0.02)
+                if ch == "i":  # clear and start again
+                    for _ in range(7):
+                        await self.press("backspace")
+                        await asyncio.sleep(0.02)
+            out["codebook_filter_ms"] = times
 
     project = Project.open(directory, lazy=True)
     try:

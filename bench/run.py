@@ -111,6 +111,7 @@ def main(argv=None) -> int:
         # Floor and app alternate, each after the same preparation, so both meet the same machine;
         # the first pair only warms up (file cache, CPU after the generation) and is not counted.
         floors, opens, readies, nexts, tags, rss = [], [], [], [], [], []
+        cb_open, cb_filter = [], []
         for i in range(args.repeat + 1):
             copy = work / f"open-{i}"
             shutil.copytree(work / "project", copy, ignore=shutil.ignore_patterns("backups"))
@@ -127,6 +128,8 @@ def main(argv=None) -> int:
             nexts.extend(out["next_ms"])
             tags.extend(out["tag_ms"])
             rss.append(out["rss_mb"])
+            cb_open.append(out["codebook_open_ms"])
+            cb_filter.extend(out["codebook_filter_ms"])
         results["floor_open_s"] = round(statistics.median(floors), 3)
         results["open_s"] = round(statistics.median(opens), 3)
         results["open_ratio"] = round(results["open_s"] / results["floor_open_s"], 2)
@@ -138,6 +141,8 @@ def main(argv=None) -> int:
         results["floor_fsync_ms"] = round(floor_fsync_ms(work), 3)
         results["tag_ratio"] = round(results["tag_ms_p50"] / max(results["floor_fsync_ms"], 1e-6), 1)
         results["peak_rss_mb"] = round(max(rss), 1)
+        results["codebook_open_ms"] = round(statistics.median(cb_open), 1)
+        results["codebook_filter_ms_p95"] = round(percentile(cb_filter, 95), 1)
         if args.keep:
             shutil.copytree(work / "project", args.keep, dirs_exist_ok=False)
     finally:

@@ -147,6 +147,124 @@ def cmd_import_codings(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _split_project_and_rest(args: argparse.Namespace) -> tuple[Path, list[str]]:
+    """`codes DIR rename A B` or `codes -p DIR rename A B`: the folder, then the rest."""
+    items = list(args.items)
+    if args.project:
+        if items and Path(items[0]).resolve() == Path(args.project).resolve():
+            items = items[1:]
+        return Path(args.project), items
+    if not items:
+        raise CliError("which project? give its folder, e.g. `tuiqa codes my-study`", EXIT_USAGE)
+    return Path(items[0]), items[1:]
+
+
+def cmd_codes(args: argparse.Namespace) -> int:
+    from . import codebook
+    from .session import Session
+
+    directory, rest = _split_project_and_rest(args)
+    action = rest[0] if rest else "list"
+    with _open_project(directory) as project:
+        if action == "list":
+            if len(rest) > 1:
+                raise CliError(f"unexpected {' '.join(rest[1:])!r}; see `tuiqa codes --help`", EXIT_USAGE)
+            coder = args.coder
+            if coder and coder not in project.coders():
+                raise CliError(f"no codings by {coder!r}; coders: {', '.join(project.coders()) or 'none'}")
+            stats = codebook.code_stats(project, coder)
+            rows = sorted(stats.values(), key=lambda e: e.code.name.casefold())
+            if args.format == "json":
+                print(json.dumps([{
+                    "id": e.code.id, "name": e.code.name, "kind": e.code.kind,
+                    "description": e.code.description, "colour": e.code.colour,
+                    "created_by": e.code.created_by, "extracts": e.extracts,
+                    "responses": e.responses, "participants": e.participants,
+                    "coders": sorted(e.coders),
+                    "memos": [{"coder": m.coder, "text": m.text} for m in project.memos_for("code", e.code.id)],
+                } for e in rows], ensure_ascii=False, indent=2))
+                return EXIT_OK
+            from .text import one_line
+
+            width = max([len(one_line(e.code.name)) for e in rows] + [4])
+            width = min(width, 40)
+            print(f"{'code':<{width}}  kind      extracts  responses  participants")
+            for e in rows:
+                print(f"{one_line(e.code.name, width):<{width}}  {e.code.kind:<8}  {e.extracts:>8}  "
+                      f"{e.responses:>9}  {e.participants:>12}")
+            print(f"{len(rows)} codes" + (f", counting {coder}'s codings only" if coder else ""))
+            return EXIT_OK
+        session = Session(project, _coder(args))
+        if action == "rename":
+            if len(rest) != 3:
+                raise CliError("usage: tuiqa codes DIR rename OLD NEW", EXIT_USAGE)
+            code = codebook.find_code(project, rest[1])
+            try:
+                outcome = session.rename_code(code.id, rest[2])
+            except codebook.NameTaken as taken:
+                raise CliError(f"{taken}\n  merge with: tuiqa codes {directory} merge "
+                               f"{_shell(code.name)} --into {_shell(taken.existing.name)}") from None
+            print(outcome.message)
+            return EXIT_OK
+        if action == "merge":
+            if len(rest) < 2 or not args.into:
+                raise CliError("usage: tuiqa codes DIR merge SRC... --into DST", EXIT_USAGE)
+            target = codebook.find_code(project, args.into)
+            sources = [codebook.find_code(project, name) for name in rest[1:]]
+            if any(s.id == target.id for s in sources):
+                raise CliError(f"{target.name!r} cannot be merged into itself")
+            print(session.merge_codes([s.id for s in sources], target.id).message)
+            return EXIT_OK
+        raise CliError(f"unknown action {action!r}: use list (the default), rename or merge", EXIT_USAGE)
+
+
+def _shell(text: str) -> str:
+    import shlex
+
+    return shlex.quote(text)
+
+
+def cmd_extracts(args: argparse.Namespace) -> int:
+    from . import codebook
+    from .session import Session
+
+    if args.project and args.project_pos and not args.code:
+        args.code, args.project_pos = args.project_pos, None  # `extracts -p DIR CODE`
+    if not args.code:
+        raise CliError("which code? e.g. `tuiqa extracts my-study hope`", EXIT_USAGE)
+    with _open_project(_project_dir(args)) as project:
+        code = codebook.find_code(project, args.code)
+        session = Session(project, _coder(args))
+        extracts = codebook.extracts_of(project, code.id, args.coder)
+        rows = []
+        for c in extracts:
+            r = project.responses[c.response_id]
+            part = project.participants[r.participant_id]
+            q = project.questions[r.question_id]
+            rows.append({
+                "participant": part.pid, "question": q.text, "question_key": q.key,
+                "attributes": {a: part.attrs.get(a, "") for a in project.attributes},
+                "coder": c.coder, "start": c.start, "end": c.end, "text": r.text[c.start:c.end],
+                "attribution": session.attribution(r), "quote": session.quote(c),
+            })
+        if args.format == "json":
+            print(json.dumps({"code": code.name, "kind": code.kind, "description": code.description,
+                              "extracts": rows}, ensure_ascii=False, indent=2))
+        elif args.format == "markdown":
+            print(f"## {code.name}\n")
+            if code.description:
+                print(f"{code.description}\n")
+            for row in rows:
+                body = " ".join(row["text"].split())
+                print(f"> {body}\n>\n> — {row['attribution']}, {row['question_key']}\n")
+            print(f"*{len(rows)} extract(s), {code.kind} code*")
+        else:
+            print(f"{code.name} ({code.kind}): {len(rows)} extract(s)")
+            for row in rows:
+                print(f"- {row['quote']}  [{row['question_key']}, {row['coder']}]")
+    return EXIT_OK
+
+
 def cmd_open(args: argparse.Namespace) -> int:
     return run_app(_project_dir(args), coder=_coder(args), blind=args.blind, order=args.order)
 
@@ -247,6 +365,35 @@ examples:
                    help="which responses the file covers as done by each of its coders (default: all)")
     p.set_defaults(func=cmd_import_codings)
 
+    p = sub.add_parser("codes", help="the codebook: list, rename, merge codes",
+                       formatter_class=_formatter, epilog="""\
+examples:
+  tuiqa codes my-study                                 every code with its counts
+  tuiqa codes my-study --format json --coder ann       counting ann's codings only
+  tuiqa codes my-study rename "trust" "building trust"
+  tuiqa codes my-study merge "hopeful" "hope " --into "hope"
+Unknown code names are an error that suggests the closest names.""")
+    p.add_argument("items", nargs="*", metavar="DIR [ACTION ARGS]",
+                   help="the project folder, then list (default), rename OLD NEW, or merge SRC...")
+    p.add_argument("-p", "--project", metavar="DIR", help="the project folder")
+    p.add_argument("--format", choices=("table", "json"), default="table")
+    p.add_argument("--coder", metavar="NAME", help="count one coder's codings (list); who renames/merges")
+    p.add_argument("--into", metavar="DST", help="the code to merge into")
+    p.set_defaults(func=cmd_codes)
+
+    p = sub.add_parser("extracts", help="every extract of a code, with attribution",
+                       formatter_class=_formatter, epilog="""\
+examples:
+  tuiqa extracts my-study "building trust"
+  tuiqa extracts my-study hope --format markdown > hope.md
+  tuiqa extracts -p my-study hope --format json --coder ann""")
+    p.add_argument("project_pos", nargs="?", metavar="DIR", help="the project folder")
+    p.add_argument("code", metavar="CODE", nargs="?", help="the code's name")
+    p.add_argument("-p", "--project", metavar="DIR", help="the project folder")
+    p.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+    p.add_argument("--coder", metavar="NAME", help="only this coder's extracts")
+    p.set_defaults(func=cmd_extracts)
+
     p = sub.add_parser("open", help="code a project in the terminal app", formatter_class=_formatter,
                        epilog="examples:\n  tuiqa open my-study\n  tuiqa open my-study --coder bea --blind")
     _add_project(p, positional=True)
@@ -269,6 +416,7 @@ examples:
 def main(argv: Sequence[str] | None = None) -> int:
     from .importers.survey import ImportError_
     from .project import ChangeError
+    from .quotes import TemplateError
     from .store.files import LockTimeout
     from .store.store import ProjectError
 
@@ -284,7 +432,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CliError as exc:
         print(f"tuiqa: error: {exc}", file=sys.stderr)
         return exc.code
-    except (ProjectError, ImportError_, ChangeError, LockTimeout) as exc:
+    except (ProjectError, ImportError_, ChangeError, LockTimeout, TemplateError) as exc:
         print(f"tuiqa: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:

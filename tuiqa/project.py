@@ -146,23 +146,25 @@ class Change:
 
 
 def build_bulk_indexes(entities: dict[str, dict[str, Entity]]):
-    """(codings by response, codings per coder, done responses per coder) from the tables.
+    """(codings by response, by code, count per coder, done responses per coder) from the tables.
 
     A pure function of the tables, so it can run off the main thread on fresh tables.
     """
     by_response: dict[str, dict[str, Coding]] = defaultdict(dict)
+    by_code: dict[str, dict[str, Coding]] = defaultdict(dict)
     counts: dict[str, int] = defaultdict(int)
     for c in (entities.get("coding") or {}).values():
         if c.deleted or c.response_id is None or c.code_id is None or c.coder is None \
                 or c.start is None or c.end is None:  # type: ignore[attr-defined]
             continue
         by_response[c.response_id][c.id] = c  # type: ignore[attr-defined]
+        by_code[c.code_id][c.id] = c  # type: ignore[attr-defined]
         counts[c.coder] += 1  # type: ignore[attr-defined]
     done: dict[str, set[str]] = defaultdict(set)
     for s in (entities.get("status") or {}).values():
         if s.done and s.coder and s.response_id:  # type: ignore[attr-defined]
             done[s.coder].add(s.response_id)  # type: ignore[attr-defined]
-    return by_response, counts, done
+    return by_response, by_code, counts, done
 
 
 class Project:
@@ -267,11 +269,11 @@ class Project:
         tables = result["tables"]
         for kind, table in tables.items():
             self.state.entities[kind] = table
-        by_response, counts, done = result["indexes"]
+        by_response, by_code, counts, done = result["indexes"]
         self.codings_by_response = by_response
+        self._by_code = by_code
         self.coder_counts = counts
         self.done = done
-        self._by_code = None
         self.generation += 1
         gc.freeze()
 
@@ -310,7 +312,8 @@ class Project:
     def _rebuild_indexes(self) -> None:
         """Build every index from the state in one pass (after a load)."""
         self._reset_indexes()
-        self.codings_by_response, self.coder_counts, self.done = build_bulk_indexes(self.state.entities)
+        self.codings_by_response, self._by_code, self.coder_counts, self.done = \
+            build_bulk_indexes(self.state.entities)
         for kind in ("code", "memo"):
             for obj in self.state.table(kind).values():
                 self._on_change(kind, obj, None)
@@ -559,6 +562,9 @@ class Project:
         if not (0 <= start < end <= len(response.text)):
             raise ChangeError(f"span {start}-{end} is outside the response ({len(response.text)} characters)")
         start, end = snap_span(response.text, start, end)
+        for c in self.codings_by_response.get(response_id, {}).values():
+            if (c.code_id, c.coder, c.start, c.end) == (code_id, coder, start, end):
+                return None  # already coded (perhaps by a coding moved here by a merge)
         for salt in range(1000):
             ident = derived_id("coding", response_id, code_id, coder, str(start), str(end), str(salt))
             if not change.exists("coding", ident):

@@ -12,8 +12,12 @@ import os
 from collections import deque
 from dataclasses import dataclass
 
-from .model import CoderPref, Coding, Memo
+from . import codebook, quotes
+from .colours import parse_colour
+from .model import CoderPref, Coding, Memo, Response
 from .project import ChangeError, Project, UndoRecord, restamp
+
+QUOTE_TEMPLATE = "quote_template"
 
 UNDO_LIMIT = 1000
 RECENT_LIMIT = 9
@@ -135,6 +139,106 @@ class Session:
     def toggle_done(self, response_id: str) -> Outcome:
         return self.set_done(response_id, not self.project.is_done(response_id, self.coder))
 
+    # -- the codebook --------------------------------------------------------------------------
+
+    def rename_code(self, code_id: str, new_name: str) -> Outcome:
+        """Rename; raises :class:`codebook.NameTaken` when the name is another code's."""
+        old = self.project.code_name(code_id)
+        change = self.project.change(f"rename {old}")
+        codebook.rename(self.project, change, code_id, new_name)
+        if not change:
+            return Outcome("Name unchanged", changed=False)
+        self._commit(change)
+        return Outcome(f"Renamed {old!r} to {self.project.code_name(code_id)!r}")
+
+    def edit_code(self, code_id: str, *, kind: str | None = None, description: str | None = None,
+                  colour: str | None = None) -> Outcome:
+        name = self.project.code_name(code_id)
+        change = self.project.change(f"edit {name}")
+        if kind is not None:
+            codebook.set_kind(change, code_id, kind)
+        if description is not None:
+            change.update("code", code_id, description=description.rstrip())
+        if colour is not None:
+            change.update("code", code_id, colour=parse_colour(colour) if colour.strip() else "")
+        if not change:
+            return Outcome("Nothing changed", changed=False)
+        self._commit(change)
+        return Outcome(f"Saved {name}")
+
+    def merge_codes(self, source_ids: list[str], target_id: str) -> Outcome:
+        names = ", ".join(self.project.code_name(s) for s in source_ids)
+        target = self.project.code_name(target_id)
+        change = self.project.change(f"merge {names} into {target}")
+        moved, merged = codebook.merge(self.project, change, source_ids, target_id)
+        self._commit(change)
+        extra = f" ({merged} duplicate extract(s) became one)" if merged else ""
+        return Outcome(f"Merged {names} into {target}: {moved} coding(s) moved{extra}")
+
+    def move_codings(self, coding_ids: list[str], target_id: str | None = None, *,
+                     new_name: str = "", kind: str = "semantic") -> Outcome:
+        """Split: move some extracts of a code to another code, existing or new."""
+        table = self.project.state.table("coding")
+        codings = [table[c] for c in coding_ids if c in table and not table[c].deleted]
+        if not codings:
+            return Outcome("No extracts chosen", changed=False)
+        change = self.project.change("split")
+        if target_id is None:
+            target_id = self.project.ensure_code(change, new_name, kind=kind, coder=self.coder)
+        target = new_name or self.project.code_name(target_id)
+        change.label = f"move {len(codings)} extract(s) to {target}"
+        merged = codebook.move_codings(self.project, change, codings, target_id)
+        self._commit(change)
+        extra = f" ({merged} were already coded so and became one)" if merged else ""
+        return Outcome(f"Moved {len(codings)} extract(s) to {target}{extra}")
+
+    def delete_code(self, code_id: str) -> Outcome:
+        name = self.project.code_name(code_id)
+        change = self.project.change(f"delete {name}")
+        count = codebook.delete(self.project, change, code_id)
+        self._commit(change)
+        return Outcome(f"Deleted {name} and its {count} coding(s) (u undoes)")
+
+    def recode(self, coding_id: str, target_id: str) -> Outcome:
+        coding: Coding | None = self.project.state.table("coding").get(coding_id)  # type: ignore[assignment]
+        if coding is None or coding.deleted:
+            return Outcome("Nothing to recode", changed=False)
+        if coding.coder != self.coder:
+            return Outcome(f"That coding is {coding.coder}'s; only they can recode it", changed=False)
+        change = self.project.change(f"recode as {self.project.code_name(target_id)}")
+        codebook.move_codings(self.project, change, [coding], target_id)
+        self._commit(change)
+        return Outcome(f"Recoded as {self.project.code_name(target_id)}")
+
+    # -- quotes ------------------------------------------------------------------------------
+
+    @property
+    def quote_template(self) -> str:
+        template = self.project.setting(QUOTE_TEMPLATE)
+        return template or quotes.default_template(self.project.attributes)
+
+    def set_quote_template(self, template: str) -> Outcome:
+        quotes.parse(template, self.project.attributes)  # raises TemplateError with the reason
+        change = self.project.change("quote template")
+        self.project.set_setting(change, QUOTE_TEMPLATE, template)
+        self._commit(change)
+        return Outcome("Quote template saved")
+
+    def attribution(self, response: Response) -> str:
+        part = self.project.participants.get(response.participant_id)
+        if part is None:
+            return ""
+        attributes = self.project.attributes
+        try:
+            return quotes.attribution(self.quote_template, attributes, part.pid, part.attrs)
+        except quotes.TemplateError:  # e.g. an attribute renamed by a re-import: fall back
+            return quotes.attribution(quotes.default_template(attributes), attributes, part.pid,
+                                      part.attrs)
+
+    def quote(self, coding: Coding) -> str:
+        response = self.project.responses[coding.response_id]
+        return quotes.quote(response.text[coding.start:coding.end], self.attribution(response))
+
     # -- memos -------------------------------------------------------------------------------
 
     def my_memo(self, target_kind: str, target_id: str) -> Memo | None:
@@ -160,6 +264,23 @@ class Session:
             message = "Memo saved"
         self._commit(change)
         return Outcome(message)
+
+    def edit_memo(self, memo_id: str, text: str) -> Outcome:
+        """Change (or, with empty text, delete) one of your own memos or journal entries."""
+        memo = self.project.state.table("memo").get(memo_id)
+        if memo is None or memo.deleted:
+            return Outcome("That memo no longer exists", changed=False)
+        if memo.coder != self.coder:
+            return Outcome(f"That memo is {memo.coder}'s", changed=False)
+        change = self.project.change("edit memo")
+        if text.strip():
+            change.update("memo", memo_id, text=text.rstrip())
+        else:
+            change.update("memo", memo_id, deleted=True)
+        if not change:
+            return Outcome("Unchanged", changed=False)
+        self._commit(change)
+        return Outcome("Saved" if text.strip() else "Deleted (u undoes)")
 
     def add_journal_entry(self, text: str) -> Outcome:
         if not text.strip():

@@ -28,6 +28,7 @@ class TuiqaApp(App):
     ENABLE_COMMAND_PALETTE = True
     BINDINGS = [
         Binding("question_mark,f1", "help", "Help", id="app.help"),
+        Binding("f2,number_sign", "journal", "Journal", id="app.journal"),
         Binding("q", "quit", "Quit", id="app.quit"),
         Binding("ctrl+q", "quit", "Quit", show=False, id="app.quit2", priority=True),
     ]
@@ -42,6 +43,12 @@ class TuiqaApp(App):
         self.navigator = Navigator(project, session.coder, order)
         self.refresh_seconds = refresh_seconds
         self.hung_up = False
+        # Clipboard routes besides OSC 52 (tests replace them with fakes).
+        from .. import clipboard
+
+        self.clipboard_system = clipboard.pyperclip_in_child
+        self.clipboard_tmux = clipboard.tmux_buffer
+        self.last_copy = None
         self.title = f"tuiqa · {project.dir.name}"
         self.sub_title = f"coder {session.coder}"
 
@@ -105,26 +112,51 @@ class TuiqaApp(App):
                 if other is not screen and hasattr(other, "project_changed"):
                     other._stale = True  # type: ignore[attr-defined]
 
+    @property
+    def visible_coder(self) -> str | None:
+        """Whose codings counts and lists show: only yours in blind mode, else everyone's."""
+        return self.session.coder if self.blind else None
+
     # -- actions -----------------------------------------------------------------------------
 
     def action_help(self) -> None:
-        groups = [("Coding screen", binding_rows(CodingScreen)),
-                  ("Everywhere", binding_rows(TuiqaApp) + [("Ctrl+P", "Command palette: every action by name")])]
+        groups = [(cls.HELP_GROUP, binding_rows(cls)) for cls in screen_classes()]
+        groups.append(("Everywhere", binding_rows(TuiqaApp)
+                       + [("Ctrl+P", "Command palette: every action by name")]))
         intro = ("Read an answer, select an extract (whole answer by default), press c to code it. "
                  "Every change is saved as you make it.")
         self.push_screen(HelpScreen(groups, intro))
 
+    def action_journal(self) -> None:
+        from .screens.journal import JournalScreen
+
+        if not isinstance(self.screen, JournalScreen):
+            self.push_screen(JournalScreen())
+
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         yield SystemCommand("Help: keys", "Every key of every screen", self.action_help)
-        if isinstance(screen, CodingScreen):
-            for binding in CodingScreen.BINDINGS:
-                if not isinstance(binding, Binding) or binding.action.startswith("recent"):
-                    continue
-                action = binding.action
+        yield SystemCommand("Journal: open the reflexive journal", "key F2 or #", self.action_journal)
+        group = getattr(type(screen), "HELP_GROUP", None)
+        if group is None:
+            return
+        for binding in type(screen).BINDINGS:
+            if not isinstance(binding, Binding) or binding.action.startswith("recent"):
+                continue
+            action = binding.action
 
-                def run(action: str = action, screen: Screen = screen) -> None:
-                    self.call_later(screen.run_action, action)
+            def run(action: str = action, screen: Screen = screen) -> None:
+                self.call_later(screen.run_action, action)
 
-                yield SystemCommand(f"Coding: {binding.description}",
-                                    f"key {binding.key.split(',')[0]}", run)
+            yield SystemCommand(f"{group}: {binding.description}",
+                                f"key {binding.key.split(',')[0]}", run)
+
+
+def screen_classes() -> list[type]:
+    """Every full screen, for the help and the palette (imported here, not at start-up)."""
+    from .screens.codebook import CodebookScreen
+    from .screens.extracts import ExtractsScreen
+    from .screens.groups import CompareScreen
+    from .screens.journal import JournalScreen
+
+    return [CodingScreen, CodebookScreen, ExtractsScreen, CompareScreen, JournalScreen]

@@ -65,10 +65,15 @@ class CodingScreen(Screen):
         Binding("U,ctrl+r,ctrl+y", "redo", "Redo", show=False, id="coding.redo"),
         Binding("m", "memo", "Memo", id="coding.memo"),
         Binding("v", "toggle_view", "Mine/all", show=False, id="coding.view"),
+        Binding("y", "copy_quote", "Copy quote", show=False, id="coding.copy"),
+        Binding("b", "codebook", "Codebook", id="coding.codebook"),
+        Binding("backspace", "back", "Back", show=False, id="coding.back"),
     ]
 
-    def __init__(self) -> None:
+    def __init__(self, *, in_context: bool = False) -> None:
         super().__init__()
+        #: opened from a list (collated extracts …) to show an answer in context: Backspace returns
+        self.in_context = in_context
         self.selection = Selection(0, 0)
         self.show_all_coders = True
         self._message = ""
@@ -95,9 +100,17 @@ class CodingScreen(Screen):
 
     def on_mount(self) -> None:
         self.show_all_coders = not self.tapp.blind
-        self._reset_selection()
+        if not self.in_context:
+            self._reset_selection()
+        else:
+            self._message = "In context · Backspace goes back"
         self.refresh_view()
         self.query_one(ResponseView).focus()
+
+    def on_screen_resume(self) -> None:
+        if self.is_mounted:
+            self.nav.sync()
+            self.refresh_view()
 
     # -- drawing -----------------------------------------------------------------------------
 
@@ -195,7 +208,8 @@ class CodingScreen(Screen):
         app = self.tapp
         nav = self.nav
         r = nav.current
-        text = Text(end="", no_wrap=True, overflow="ellipsis")
+        # one line; a message may take a second so it is never cut off
+        text = Text(end="", no_wrap=not self._message, overflow="ellipsis")
         total = len(nav)
         text.append(f"{nav.index + 1 if total else 0}/{total}", style="bold")
         done = app.project.is_done(r.id, app.session.coder) if r else False
@@ -256,7 +270,7 @@ class CodingScreen(Screen):
             items.append(PickerItem(f"q:{q.id}", f"{q.key}  {one_line(q.text, 70)}",
                                     payload=("question", q.id), search=f"{q.key} {q.text}"))
         for part in project.participants_in_order():
-            attrs = ", ".join(v for v in part.attrs.values() if v)
+            attrs = ", ".join(v for a in project.attributes if (v := part.attrs.get(a)))
             items.append(PickerItem(f"p:{part.id}", part.pid, attrs, payload=("participant", part.id),
                                     search=f"{part.pid} {attrs}"))
 
@@ -469,6 +483,28 @@ class CodingScreen(Screen):
         self.show_all_coders = not self.show_all_coders
         self._message = "Showing everyone's codings" if self.show_all_coders else "Showing only yours"
         self.refresh_view()
+
+    def action_copy_quote(self) -> None:
+        from ..clip import copy_text
+        from ...quotes import quote
+
+        r = self.nav.current
+        if r is None:
+            return
+        extract = self.selection.extract(r.text)
+        text = quote(extract, self.tapp.session.attribution(r))
+        copy_text(self.tapp, text, "the quote" if not self.selection.is_whole(r.text) else "the answer as a quote")
+
+    def action_codebook(self) -> None:
+        from .codebook import CodebookScreen
+
+        self.app.push_screen(CodebookScreen())
+
+    def action_back(self) -> None:
+        if self.in_context:
+            self.app.pop_screen()
+        else:
+            self.say("Backspace goes back from an answer opened in context")
 
     # -- outside changes ---------------------------------------------------------------------
 

@@ -7,7 +7,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Static, TextArea
+from textual import on
+from textual.widgets import Button, Input, Static, TextArea
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -105,4 +106,34 @@ class TextScreen(ModalScreen[None]):
             yield Static(Text("Shift+drag selects in most terminals · Esc closes", style="dim"))
 
     def action_close(self) -> None:
+        self.dismiss(None)
+
+
+class InputScreen(ModalScreen[str | None]):
+    """Ask for one line of text. Enter accepts, Escape cancels."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="input.cancel")]
+
+    def __init__(self, question: str, value: str = "", hint: str = "") -> None:
+        super().__init__()
+        self.question = question
+        self.value = value
+        self.hint = hint
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="ask", classes="dialog"):
+            yield Static(Text(self.question, style="bold"))
+            inp = Input(self.value, id="ask-input")
+            inp.cursor_blink = False
+            yield inp
+            yield Static(Text(self.hint or "Enter accepts · Esc cancels", style="dim"), id="ask-hint")
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value)
+
+    def action_cancel(self) -> None:
         self.dismiss(None)
