@@ -97,6 +97,33 @@ def populate(project_dir: Path, codes: int, codings: int, coders: int, rng: rand
                     project.commit(batch, "bench")
                     batch = project.change("bench codings")
         project.commit(batch, "bench")
+        populate_themes(project, code_ids, rng)
+
+
+def populate_themes(project, code_ids: list[str], rng: random.Random, n_themes: int = 100) -> None:
+    """10 overarching themes, 60 themes, 30 sub-themes; most codes placed, some under two themes,
+    a few parked in miscellaneous, the rest unassigned."""
+    from tuiqa import themes as T
+
+    change = project.change("bench themes")
+    overarching = [T.create(project, change, f"Overarching {i}", overarching=True, coder="coder1")
+                   for i in range(n_themes // 10)]
+    middle = [T.create(project, change, f"Theme {i} " + " ".join(rng.sample(WORDS, 2)),
+                       parent_id=rng.choice(overarching + [None]), coder="coder1")
+              for i in range(n_themes * 6 // 10)]
+    subs = [T.create(project, change, f"Sub-theme {i}", parent_id=rng.choice(middle), coder="coder1")
+            for i in range(n_themes - len(overarching) - len(middle))]
+    holders = middle + subs
+    for i, cid in enumerate(code_ids):
+        if i % 10 == 9:
+            continue  # unassigned
+        if i % 20 == 3:
+            T.park(change, cid, True)
+            continue
+        T.assign(change, rng.choice(holders), [cid])
+        if i % 7 == 0:
+            T.assign(change, rng.choice(holders), [cid])
+    project.commit(change, "bench")
 
 
 def main(argv=None) -> int:

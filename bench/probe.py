@@ -110,6 +110,7 @@ def open_project(directory: str, keys: int) -> dict:
                 session.apply_codes(rid, 0, len(text), [code_ids[i % len(code_ids)]])
                 out["tag_ms"].append((time.perf_counter() - t0) * 1000)
             await self.measure_codebook()
+            await self.measure_themes()
             out["rss_mb"] = _rss_mb()
             self.exit()
 
@@ -120,6 +121,27 @@ def open_project(directory: str, keys: int) -> dict:
             self.post_message(events.Key(key, character))
             await frame.wait()
             return (time.perf_counter() - t0) * 1000
+
+        async def until_screen(self, key: str, screen_class) -> float:
+            """Time from a key to the first frame of the screen it opens (ms)."""
+            frame.clear()
+            t0 = time.perf_counter()
+            self.post_message(events.Key(key, key))
+            while True:
+                await frame.wait()
+                frame.clear()
+                if isinstance(self.frame_screen, screen_class):
+                    return (time.perf_counter() - t0) * 1000
+
+        async def measure_themes(self) -> None:
+            from tuiqa.ui.screens.coding import CodingScreen
+            from tuiqa.ui.screens.themes import ThemesScreen
+
+            while not isinstance(self.screen, CodingScreen):
+                self.pop_screen()
+                await asyncio.sleep(0.1)
+            await asyncio.sleep(0.2)
+            out["themes_open_ms"] = await self.until_screen("t", ThemesScreen)
 
         async def measure_codebook(self) -> None:
             from tuiqa.ui.screens.codebook import CodebookScreen

@@ -111,7 +111,7 @@ def main(argv=None) -> int:
         # Floor and app alternate, each after the same preparation, so both meet the same machine;
         # the first pair only warms up (file cache, CPU after the generation) and is not counted.
         floors, opens, readies, nexts, tags, rss = [], [], [], [], [], []
-        cb_open, cb_filter = [], []
+        cb_open, cb_filter, th_open = [], [], []
         for i in range(args.repeat + 1):
             copy = work / f"open-{i}"
             shutil.copytree(work / "project", copy, ignore=shutil.ignore_patterns("backups"))
@@ -130,6 +130,7 @@ def main(argv=None) -> int:
             rss.append(out["rss_mb"])
             cb_open.append(out["codebook_open_ms"])
             cb_filter.extend(out["codebook_filter_ms"])
+            th_open.append(out["themes_open_ms"])
         results["floor_open_s"] = round(statistics.median(floors), 3)
         results["open_s"] = round(statistics.median(opens), 3)
         results["open_ratio"] = round(results["open_s"] / results["floor_open_s"], 2)
@@ -143,6 +144,7 @@ def main(argv=None) -> int:
         results["peak_rss_mb"] = round(max(rss), 1)
         results["codebook_open_ms"] = round(statistics.median(cb_open), 1)
         results["codebook_filter_ms_p95"] = round(percentile(cb_filter, 95), 1)
+        results["themes_open_ms"] = round(statistics.median(th_open), 1)
         if args.keep:
             shutil.copytree(work / "project", args.keep, dirs_exist_ok=False)
     finally:

@@ -265,6 +265,22 @@ def cmd_extracts(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_themes(args: argparse.Namespace) -> int:
+    from . import themes
+    from .text import ascii_terminal
+
+    with _open_project(_project_dir(args)) as project:
+        m = themes.build(project)
+        if args.format == "json":
+            print(json.dumps(themes.map_json(project, m), ensure_ascii=False, indent=2))
+            return EXIT_OK
+        counts = themes.counts(project, m, args.coder)
+        lines = themes.map_lines(project, m, width=args.width, counts_by=counts,
+                                 ascii_only=args.ascii or ascii_terminal())
+        print("\n".join(lines) if lines else "No themes and no codes yet.")
+    return EXIT_OK
+
+
 def cmd_open(args: argparse.Namespace) -> int:
     return run_app(_project_dir(args), coder=_coder(args), blind=args.blind, order=args.order)
 
@@ -393,6 +409,19 @@ examples:
     p.add_argument("--format", choices=("text", "markdown", "json"), default="text")
     p.add_argument("--coder", metavar="NAME", help="only this coder's extracts")
     p.set_defaults(func=cmd_extracts)
+
+    p = sub.add_parser("themes", help="the thematic map as text (or JSON)", formatter_class=_formatter,
+                       epilog="""\
+examples:
+  tuiqa themes my-study                  overarching themes > themes > sub-themes > codes
+  tuiqa themes my-study --format json    {"themes": [...], "unassigned": [...], "miscellaneous": [...]}
+  tuiqa themes my-study --ascii          plain ASCII connectors (for any console)""")
+    _add_project(p, positional=True)
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--width", type=int, default=80, help="wrap nothing, cut lines at this width (default 80)")
+    p.add_argument("--ascii", action="store_true", help="ASCII connectors instead of box drawing")
+    p.add_argument("--coder", metavar="NAME", help="count one coder's codings only")
+    p.set_defaults(func=cmd_themes)
 
     p = sub.add_parser("open", help="code a project in the terminal app", formatter_class=_formatter,
                        epilog="examples:\n  tuiqa open my-study\n  tuiqa open my-study --coder bea --blind")

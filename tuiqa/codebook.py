@@ -48,6 +48,10 @@ def find_code(project: Project, name: str) -> Code:
 
 def code_stats(project: Project, coder: str | None = None) -> dict[str, CodeStats]:
     """Counts for every code (over every coder, or one). Codes nobody used have zeros."""
+    return project.remember(("code_stats", coder), lambda: _code_stats(project, coder))
+
+
+def _code_stats(project: Project, coder: str | None) -> dict[str, CodeStats]:
     participant_of = {rid: r.participant_id for rid, r in project.responses.items()}
     stats = {c.id: CodeStats(c) for c in project.codes()}
     for code_id, codings in project.codings_by_code.items():

@@ -299,8 +299,46 @@ class Conflict(Entity):
     __slots__ = FIELDS
 
 
+THEME_STATUSES = ("candidate", "reviewed", "final")
+
+
+class Theme(Entity):
+    KIND = "theme"
+    FIELDS = ("name", "description", "concept", "status", "parent_id", "order", "overarching",
+              "created_by", "deleted")
+    DEFAULTS = {"description": "", "concept": "", "status": "candidate", "parent_id": None,
+                "order": 0.0, "overarching": False, "created_by": "", "deleted": False}
+    REQUIRED = ("name",)
+    __slots__ = FIELDS
+
+
+class ThemeCode(Entity):
+    """A code placed under a theme (one entity per pair, so placing and removing merge cleanly)."""
+
+    KIND = "themecode"
+    FIELDS = ("theme_id", "code_id", "deleted")
+    DEFAULTS = {"deleted": False}
+    REQUIRED = ("theme_id", "code_id")
+    __slots__ = FIELDS
+
+    @staticmethod
+    def make_id(theme_id: str, code_id: str) -> str:
+        return derived_id("themecode", theme_id, code_id)
+
+
+class MapVersion(Entity):
+    """A saved thematic map: a frozen copy of the themes, their codes and the parked codes."""
+
+    KIND = "mapversion"
+    FIELDS = ("label", "snapshot", "created_by", "deleted")
+    DEFAULTS = {"deleted": False, "created_by": ""}
+    REQUIRED = ("label", "snapshot")
+    __slots__ = FIELDS
+
+
 ENTITY_TYPES: dict[str, type[Entity]] = {
-    cls.KIND: cls for cls in (Code, Coding, Memo, Status, Setting, CoderPref, Conflict)
+    cls.KIND: cls for cls in (Code, Coding, Memo, Status, Setting, CoderPref, Conflict, Theme,
+                              ThemeCode, MapVersion)
 }
 
 

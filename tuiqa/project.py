@@ -318,6 +318,17 @@ class Project:
             for obj in self.state.table(kind).values():
                 self._on_change(kind, obj, None)
 
+    def remember(self, key: tuple, compute):
+        """A value derived from the project, kept until the project next changes (any change
+        bumps :attr:`generation`), so screens that need the same counts share one pass."""
+        memo = self.__dict__.setdefault("_memo", {})
+        full = (key, self.generation)
+        if full not in memo:
+            if len(memo) > 32:
+                memo.clear()
+            memo[full] = compute()
+        return memo[full]
+
     @property
     def codings_by_code(self) -> dict[str, dict[str, Coding]]:
         """Active codings per code id (built on first use, then kept up to date)."""

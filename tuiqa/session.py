@@ -12,7 +12,7 @@ import os
 from collections import deque
 from dataclasses import dataclass
 
-from . import codebook, quotes
+from . import codebook, quotes, themes
 from .colours import parse_colour
 from .model import CoderPref, Coding, Memo, Response
 from .project import ChangeError, Project, UndoRecord, restamp
@@ -209,6 +209,110 @@ class Session:
         codebook.move_codings(self.project, change, [coding], target_id)
         self._commit(change)
         return Outcome(f"Recoded as {self.project.code_name(target_id)}")
+
+    # -- themes ------------------------------------------------------------------------------
+
+    def _theme_name(self, theme_id: str) -> str:
+        theme = self.project.state.table("theme").get(theme_id)
+        return theme.name if theme is not None else "?"  # type: ignore[attr-defined]
+
+    def create_theme(self, name: str, *, parent_id: str | None = None,
+                     overarching: bool = False) -> tuple[Outcome, str]:
+        change = self.project.change("new theme")
+        ident = themes.create(self.project, change, name, parent_id=parent_id,
+                              overarching=overarching, coder=self.coder)
+        kind = "overarching theme" if overarching else "sub-theme" if parent_id and \
+            not self.project.state.table("theme")[parent_id].overarching else "theme"  # type: ignore[attr-defined]
+        change.label = f"new {kind} {name}"
+        self._commit(change)
+        return Outcome(f"Created the {kind} “{' '.join(name.split())}”"), ident
+
+    def edit_theme(self, theme_id: str, **fields) -> Outcome:
+        allowed = {"name", "description", "concept", "status"}
+        unknown = set(fields) - allowed
+        if unknown:
+            raise ChangeError(f"themes have no field {', '.join(sorted(unknown))}")
+        if "name" in fields:
+            fields["name"] = " ".join(fields["name"].split())
+            if not fields["name"]:
+                raise ChangeError("a theme needs a name")
+        if "status" in fields and fields["status"] not in themes.STATUSES:
+            raise ChangeError(f"status must be one of {', '.join(themes.STATUSES)}")
+        for key in ("description", "concept"):
+            if key in fields:
+                fields[key] = fields[key].rstrip()
+        change = self.project.change(f"edit {self._theme_name(theme_id)}")
+        change.update("theme", theme_id, **fields)
+        if not change:
+            return Outcome("Nothing changed", changed=False)
+        self._commit(change)
+        return Outcome(f"Saved {self._theme_name(theme_id)}")
+
+    def move_theme(self, theme_id: str, parent_id: str | None) -> Outcome:
+        change = self.project.change(f"move {self._theme_name(theme_id)}")
+        themes.move(self.project, change, theme_id, parent_id)
+        self._commit(change)
+        where = self._theme_name(parent_id) if parent_id else "the top level"
+        return Outcome(f"Moved {self._theme_name(theme_id)} under {where}")
+
+    def reorder_theme(self, theme_id: str, delta: int) -> Outcome:
+        change = self.project.change(f"reorder {self._theme_name(theme_id)}")
+        if not themes.reorder(self.project, change, theme_id, delta):
+            return Outcome("Already " + ("first" if delta < 0 else "last"), changed=False)
+        self._commit(change)
+        return Outcome(f"Moved {self._theme_name(theme_id)} {'up' if delta < 0 else 'down'}")
+
+    def assign_codes(self, theme_id: str, code_ids: list[str]) -> Outcome:
+        change = self.project.change(f"assign codes to {self._theme_name(theme_id)}")
+        n = themes.assign(change, theme_id, code_ids)
+        for cid in code_ids:  # a placed code is no longer parked in miscellaneous
+            if getattr(self.project.code(cid), "parked", False):
+                themes.park(change, cid, False)
+        if not n:
+            return Outcome("Those codes are already there", changed=False)
+        self._commit(change)
+        return Outcome(f"Placed {n} code(s) under {self._theme_name(theme_id)}")
+
+    def unassign_code(self, theme_id: str, code_id: str) -> Outcome:
+        change = self.project.change(f"remove {self.project.code_name(code_id)} from a theme")
+        if not themes.unassign(change, theme_id, code_id):
+            return Outcome("That code is not under that theme", changed=False)
+        self._commit(change)
+        return Outcome(f"Took {self.project.code_name(code_id)} out of {self._theme_name(theme_id)}")
+
+    def park_code(self, code_id: str, parked: bool = True) -> Outcome:
+        change = self.project.change("park code" if parked else "unpark code")
+        themes.park(change, code_id, parked)
+        if not change:
+            return Outcome("Unchanged", changed=False)
+        self._commit(change)
+        name = self.project.code_name(code_id)
+        return Outcome(f"Parked {name} in miscellaneous" if parked else f"{name} is back in the unassigned pile")
+
+    def delete_theme(self, theme_id: str) -> Outcome:
+        name = self._theme_name(theme_id)
+        change = self.project.change(f"delete theme {name}")
+        released, moved = themes.delete(self.project, change, theme_id)
+        self._commit(change)
+        extra = f"; {moved} sub-theme(s) moved up" if moved else ""
+        return Outcome(f"Deleted {name}: {released} code(s) released{extra} (u undoes)")
+
+    def save_map_version(self, label: str) -> Outcome:
+        change = self.project.change("save map version")
+        themes.save_version(self.project, change, label, self.coder)
+        self._commit(change, undoable=False)
+        return Outcome(f"Saved the map as “{' '.join(label.split())}”")
+
+    def restore_map_version(self, version_id: str) -> Outcome:
+        version = self.project.state.table("mapversion").get(version_id)
+        if version is None or version.deleted:
+            return Outcome("That version no longer exists", changed=False)
+        change = self.project.change(f"restore map “{version.label}”")  # type: ignore[attr-defined]
+        themes.restore(self.project, change, version.snapshot)  # type: ignore[attr-defined]
+        if not change:
+            return Outcome("The map is already as that version", changed=False)
+        self._commit(change)
+        return Outcome(f"Restored the map “{version.label}” (u undoes)")  # type: ignore[attr-defined]
 
     # -- quotes ------------------------------------------------------------------------------
 

@@ -216,3 +216,10 @@ def _find_all(hay: str, needle: str) -> list[int]:
         hits.append(pos)
         pos = hay.find(needle, pos + 1)
     return hits
+
+
+def ascii_terminal() -> bool:
+    """The Linux console (TERM=linux) lacks most symbols; TUIQA_ASCII=1 forces ASCII too."""
+    import os
+
+    return os.environ.get("TERM", "") == "linux" or os.environ.get("TUIQA_ASCII") == "1"

@@ -158,5 +158,9 @@ def screen_classes() -> list[type]:
     from .screens.extracts import ExtractsScreen
     from .screens.groups import CompareScreen
     from .screens.journal import JournalScreen
+    from .screens.map import MapScreen, VersionsScreen
+    from .screens.theme_review import ThemeReviewScreen
+    from .screens.themes import ThemesScreen
 
-    return [CodingScreen, CodebookScreen, ExtractsScreen, CompareScreen, JournalScreen]
+    return [CodingScreen, CodebookScreen, ExtractsScreen, ThemesScreen, ThemeReviewScreen,
+            MapScreen, VersionsScreen, CompareScreen, JournalScreen]

@@ -9,13 +9,12 @@ underlined and tagged ``⟨n⟩``, the selection is shown reversed, so they stay
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 from rich.style import Style
 from rich.text import Text
 
-from ..text import display_text, one_line
+from ..text import ascii_terminal, display_text, one_line
 
 
 @dataclass(frozen=True)
@@ -30,11 +29,6 @@ class Glyphs:
 
 UNICODE = Glyphs("⟨", "⟩", "…", "·", "✓", "⏎")
 ASCII = Glyphs("<", ">", "...", "-", "*", "|")
-
-
-def ascii_terminal() -> bool:
-    """The Linux console (TERM=linux) lacks most symbols; TUIQA_ASCII=1 forces ASCII too."""
-    return os.environ.get("TERM", "") == "linux" or os.environ.get("TUIQA_ASCII") == "1"
 
 
 def glyphs() -> Glyphs:

@@ -133,6 +133,7 @@ class CodebookScreen(Screen):
         return [e.code.id for e in entries]
 
     def refresh_table(self, keep: str | None = None) -> None:
+        self._seen_generation = self.app.project.generation  # type: ignore[attr-defined]
         table = self.query_one(RowList)
         if keep is None:
             keep = self.current_id()
@@ -178,7 +179,8 @@ class CodebookScreen(Screen):
         self.refresh_table()
 
     def on_screen_resume(self) -> None:
-        if self.is_mounted:
+        # back from a screen above: redraw only if something changed meanwhile
+        if self.is_mounted and getattr(self, "_seen_generation", None) != self.app.project.generation:  # type: ignore[attr-defined]
             self.refresh_table()
 
     # -- search ------------------------------------------------------------------------------

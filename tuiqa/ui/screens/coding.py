@@ -67,6 +67,7 @@ class CodingScreen(Screen):
         Binding("v", "toggle_view", "Mine/all", show=False, id="coding.view"),
         Binding("y", "copy_quote", "Copy quote", show=False, id="coding.copy"),
         Binding("b", "codebook", "Codebook", id="coding.codebook"),
+        Binding("t", "themes", "Themes", id="coding.themes"),
         Binding("backspace", "back", "Back", show=False, id="coding.back"),
     ]
 
@@ -499,6 +500,11 @@ class CodingScreen(Screen):
         from .codebook import CodebookScreen
 
         self.app.push_screen(CodebookScreen())
+
+    def action_themes(self) -> None:
+        from .themes import ThemesScreen
+
+        self.app.push_screen(ThemesScreen())
 
     def action_back(self) -> None:
         if self.in_context:

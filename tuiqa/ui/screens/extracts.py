@@ -64,7 +64,8 @@ class ExtractsScreen(Screen):
         self.query_one(OptionList).focus()
 
     def on_screen_resume(self) -> None:
-        if self.is_mounted:
+        # back from a screen above: redraw only if something changed meanwhile
+        if self.is_mounted and getattr(self, "_seen_generation", None) != self.app.project.generation:  # type: ignore[attr-defined]
             self.refresh_list()
 
     def project_changed(self) -> None:
@@ -73,6 +74,7 @@ class ExtractsScreen(Screen):
     # -- drawing -----------------------------------------------------------------------------
 
     def refresh_list(self) -> None:
+        self._seen_generation = self.app.project.generation  # type: ignore[attr-defined]
         app = self.tapp
         project = app.project
         code = project.code(self.code_id)
