@@ -34,6 +34,7 @@ TARGETS = {
     "tag_ms_p50": ("<=", 5.0),
     "import_s": ("<=", 5.0),
     "peak_rss_mb": ("<=", 300.0),
+    "agreement_s": ("<=", 1.0),
 }
 
 
@@ -69,6 +70,51 @@ def floor_fsync_ms(directory: Path, n: int = 200) -> float:
         os.close(fd)
         path.unlink()
     return statistics.median(times)
+
+
+def measure_agreement(directory: Path) -> dict:
+    """Our agreement figures for the two generated coders, timed, and the same figures from the
+    reference implementations (scikit-learn's cohen_kappa_score, the krippendorff package)."""
+    from tuiqa import coders as C
+    from tuiqa.project import Project
+
+    out: dict = {}
+    with Project.open(directory) as project:
+        coders = ["coder1", "coder2"]
+        t = time.perf_counter()
+        report = C.project_agreement(project, coders)
+        out["agreement_s"] = round(time.perf_counter() - t, 3)
+        out["agreement_units"] = report.units_compared
+        try:
+            import krippendorff
+            import numpy as np
+            from sklearn.metrics import cohen_kappa_score
+        except ImportError:
+            out["agreement_ref_s"] = "reference implementations not installed (pip install '.[test]')"
+            return out
+        t = time.perf_counter()
+        units, _, _ = C.compared_units(project, coders)
+        index = {rid: i for i, rid in enumerate(units)}
+        present: dict[str, np.ndarray] = {}
+        for rid in units:
+            for c in project.codings_by_response.get(rid, {}).values():
+                if c.coder in coders:
+                    arr = present.setdefault(c.code_id, np.zeros((2, len(units)), dtype=np.int8))
+                    arr[coders.index(c.coder), index[rid]] = 1
+        worst = 0.0
+        ours = {c.code: c for c in report.codes}
+        for code_id, arr in present.items():
+            kappa = cohen_kappa_score(arr[0], arr[1])
+            alpha = krippendorff.alpha(reliability_data=arr.astype(float), level_of_measurement="nominal",
+                                       value_domain=[0.0, 1.0])
+            mine = ours[project.code_name(code_id)]
+            for theirs, stat in ((kappa, mine.cohen_kappa), (alpha, mine.krippendorff_alpha)):
+                if stat.value is not None and theirs == theirs:
+                    worst = max(worst, abs(theirs - stat.value))
+        out["agreement_ref_s"] = round(time.perf_counter() - t, 3)
+        out["agreement_ratio"] = round(out["agreement_ref_s"] / max(out["agreement_s"], 1e-9), 1)
+        out["agreement_max_abs_diff"] = float(f"{worst:.3g}")
+    return out
 
 
 def main(argv=None) -> int:
@@ -145,6 +191,7 @@ def main(argv=None) -> int:
         results["codebook_open_ms"] = round(statistics.median(cb_open), 1)
         results["codebook_filter_ms_p95"] = round(percentile(cb_filter, 95), 1)
         results["themes_open_ms"] = round(statistics.median(th_open), 1)
+        results.update(measure_agreement(work / "project"))
         if args.keep:
             shutil.copytree(work / "project", args.keep, dirs_exist_ok=False)
     finally:

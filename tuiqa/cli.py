@@ -281,6 +281,84 @@ def cmd_themes(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _fmt(value, digits: int = 3) -> str:
+    return "—" if value is None else f"{value:.{digits}f}"
+
+
+def cmd_agreement(args: argparse.Namespace) -> int:
+    import csv
+
+    from . import coders as C
+    from .agreement import to_csv_rows
+    from .csvsafe import escape
+
+    with _open_project(_project_dir(args)) as project:
+        known = set(project.coders()) | set(project.done)
+        unknown = [c for c in args.coders if c not in known]
+        if unknown:
+            raise CliError(f"no coding or done mark by {', '.join(unknown)}; coders: "
+                           f"{', '.join(sorted(known)) or 'none'}")
+        try:
+            report = C.project_agreement(project, args.coders, args.unit)
+        except ValueError as exc:
+            raise CliError(str(exc)) from None
+        if args.format == "json":
+            data = report.to_dict()
+            data["units_excluded_done_by_some"] = C.compared_units(project, args.coders)[2]
+            print(json.dumps(data, ensure_ascii=False, indent=2))
+            return EXIT_OK
+        if args.format == "csv":
+            writer = csv.writer(sys.stdout, lineterminator="\n")
+            for row in to_csv_rows(report):
+                writer.writerow([escape(v) if isinstance(v, str) else ("" if v is None else v) for v in row])
+            return EXIT_OK
+        d = report.to_dict()
+        unit_word = "responses" if args.unit == "response" else "characters"
+        print(f"Agreement between {', '.join(args.coders)} ({args.unit} as unit)")
+        print(f"  units compared: {d['units_compared']} responses marked done by every one of them; "
+              f"{d['units_excluded']} responses excluded")
+        o = d["overall"]
+        print(f"  pooled over all codes: percent agreement {_fmt(o['percent_agreement'])}, "
+              f"Cohen's kappa {_fmt(o['cohen_kappa'])}, Krippendorff's alpha {_fmt(o['krippendorff_alpha'])}")
+        print(f"  mean of per-code values: kappa {_fmt(o['mean_cohen_kappa'])}, "
+              f"alpha {_fmt(o['mean_krippendorff_alpha'])}")
+        for name, reason in (o.get("undefined_reasons") or {}).items():
+            print(f"  ({name}: {reason})")
+        from .text import one_line
+
+        width = min(max([len(one_line(c["code"])) for c in d["codes"]] + [4]), 32)
+        only = "  ".join(f"only {c[:6]:>6}" for c in args.coders)
+        print(f"\n{'code':<{width}}  {unit_word:>10}  {'both':>6}  {only}  {'neither':>7}  "
+              f"{'%agree':>6}  {'kappa':>6}  {'alpha':>6}")
+        for c in d["codes"]:
+            onlys = "  ".join(f"{c['only'][k]:>11}" for k in args.coders)
+            line = (f"{one_line(c['code'], width):<{width}}  {c['units']:>10}  {c['both']:>6}  {onlys}  "
+                    f"{c['neither']:>7}  {_fmt(c['percent_agreement'], 2):>6}  {_fmt(c['cohen_kappa'], 2):>6}  "
+                    f"{_fmt(c['krippendorff_alpha'], 2):>6}")
+            if c["undefined_reason"]:
+                line += f"  ({c['undefined_reason']})"
+            print(line)
+        print("\n— means undefined (no variation, or kappa with more than two coders); see the README.")
+    return EXIT_OK
+
+
+def cmd_merge(args: argparse.Namespace) -> int:
+    from .merge import merge_into
+
+    if args.project and args.project_pos and not args.other:
+        args.other, args.project_pos = args.project_pos, None
+    if not args.other:
+        raise CliError("merge what? usage: tuiqa merge DIR OTHER_DIR", EXIT_USAGE)
+    other = Path(args.other)
+    directory = _project_dir(args)
+    if other.resolve() == directory.resolve():
+        raise CliError("that is the same project")
+    with _open_project(directory) as project:
+        report = merge_into(project, other, _coder(args))
+    print("\n".join(report.lines(other)))
+    return EXIT_OK
+
+
 def cmd_open(args: argparse.Namespace) -> int:
     return run_app(_project_dir(args), coder=_coder(args), blind=args.blind, order=args.order)
 
@@ -422,6 +500,39 @@ examples:
     p.add_argument("--ascii", action="store_true", help="ASCII connectors instead of box drawing")
     p.add_argument("--coder", metavar="NAME", help="count one coder's codings only")
     p.set_defaults(func=cmd_themes)
+
+    p = sub.add_parser("agreement", help="inter-coder agreement (percent, kappa, alpha)",
+                       formatter_class=_formatter, epilog="""\
+Units are the responses marked done by every compared coder; others are excluded and counted. A
+code is present for a coder in a unit if they applied it anywhere in the response (--unit
+character: each character coded or not, NVivo's way). Undefined values are shown as — (null in
+JSON) with the reason. The definitions and formulas are in the README.
+
+examples:
+  tuiqa agreement my-study --coders ann bea
+  tuiqa agreement my-study --coders ann bea cy --format json
+  tuiqa agreement my-study --coders ann bea --unit character --format csv > kappa.csv""")
+    _add_project(p, positional=True)
+    p.add_argument("--coders", nargs="+", required=True, metavar="NAME", help="two or more coders")
+    p.add_argument("--unit", choices=("response", "character"), default="response")
+    p.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    p.set_defaults(func=cmd_agreement)
+
+    p = sub.add_parser("merge", help="bring another copy of the project into this one",
+                       formatter_class=_formatter, epilog="""\
+Brings what OTHER has that DIR lacks: codings, codes, memos, review marks, themes, map versions,
+resolutions, done marks (and participants/answers from a separate import of the same survey).
+Deletions stay deleted; a field changed on both sides keeps the later change and reports the
+other; a same-named code with another ID is fused. Merging twice changes nothing. OTHER is only read.
+
+examples:
+  tuiqa merge my-study /media/usb/my-study-bea
+  tuiqa merge -p my-study ~/Downloads/my-study-laptop""")
+    p.add_argument("project_pos", nargs="?", metavar="DIR", help="the project to merge into")
+    p.add_argument("other", metavar="OTHER", nargs="?", help="the other copy (only read)")
+    p.add_argument("-p", "--project", metavar="DIR", help="the project folder")
+    p.add_argument("--coder", metavar="NAME", help="who is merging (default: $TUIQA_CODER, else your login name)")
+    p.set_defaults(func=cmd_merge)
 
     p = sub.add_parser("open", help="code a project in the terminal app", formatter_class=_formatter,
                        epilog="examples:\n  tuiqa open my-study\n  tuiqa open my-study --coder bea --blind")

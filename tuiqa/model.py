@@ -170,6 +170,8 @@ class Entity:
     DEFAULTS: ClassVar[dict[str, Any]] = {}
     #: Fields an object must have before it is usable (an update can arrive before its creation).
     REQUIRED: ClassVar[tuple[str, ...]] = ()
+    #: Fields whose concurrent changes are not worth reporting (the later one simply wins).
+    QUIET: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, id: str, **fields: Any) -> None:
         self.id = id
@@ -280,6 +282,7 @@ class CoderPref(Entity):
     KIND = "coderpref"
     FIELDS = ("coder", "blind", "recent", "ui_theme")
     DEFAULTS = {"blind": False, "recent": (), "ui_theme": ""}
+    QUIET = frozenset({"recent", "ui_theme"})
     REQUIRED = ("coder",)
     __slots__ = FIELDS
 
@@ -336,9 +339,53 @@ class MapVersion(Entity):
     __slots__ = FIELDS
 
 
+REVIEW_VERDICTS = ("appropriate", "questionable")
+REVIEW_RESOLUTIONS = ("kept", "changed", "removed")
+
+
+class ReviewMark(Entity):
+    """A second researcher's judgement of one coding (or theme) by another coder.
+
+    The reviewer writes ``verdict``, ``comment`` and ``suggested_code_id``; the original coder
+    answers a questionable mark with ``resolution`` (kept, changed, removed) and ``reply``.
+    Nothing in the coding changes on the reviewer's word alone.
+    """
+
+    KIND = "reviewmark"
+    FIELDS = ("target_kind", "target_id", "target_coder", "reviewer", "verdict", "comment",
+              "suggested_code_id", "resolution", "reply", "resolved_by", "deleted")
+    DEFAULTS = {"comment": "", "suggested_code_id": None, "resolution": "", "reply": "",
+                "resolved_by": "", "deleted": False}
+    REQUIRED = ("target_kind", "target_id", "reviewer", "verdict")
+    __slots__ = FIELDS
+
+    @staticmethod
+    def make_id(target_kind: str, target_id: str, reviewer: str) -> str:
+        return derived_id("reviewmark", target_kind, target_id, reviewer)
+
+
+class Resolution(Entity):
+    """How the team settled a disagreement (a response and a code on which coders differ).
+
+    ``decision`` is ``keep:<coder>``, ``both`` or ``discuss``. Kept versions are copied into the
+    ``consensus`` coder's codings; the coders' own codings never change, so agreement figures
+    stay as measured.
+    """
+
+    KIND = "resolution"
+    FIELDS = ("response_id", "code_id", "coders", "decision", "comment", "resolved_by", "deleted")
+    DEFAULTS = {"comment": "", "coders": (), "deleted": False}
+    REQUIRED = ("response_id", "code_id", "decision")
+    __slots__ = FIELDS
+
+    @staticmethod
+    def make_id(response_id: str, code_id: str) -> str:
+        return derived_id("resolution", response_id, code_id)
+
+
 ENTITY_TYPES: dict[str, type[Entity]] = {
     cls.KIND: cls for cls in (Code, Coding, Memo, Status, Setting, CoderPref, Conflict, Theme,
-                              ThemeCode, MapVersion)
+                              ThemeCode, MapVersion, ReviewMark, Resolution)
 }
 
 

@@ -188,7 +188,7 @@ class Project:
     # -- opening -----------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, directory: Path | str, *, lazy: bool = False) -> Project:
+    def open(cls, directory: Path | str, *, lazy: bool = False, readonly: bool = False) -> Project:
         """Open a project. ``lazy`` (the app): with a valid cache, what the first screen needs is
         ready at once and the bulk of the codings is decoded on a background thread; anything
         that needs all of them (a change, a search across codes) waits for it to finish."""
@@ -199,7 +199,8 @@ class Project:
         project._loader = None
         project._reset_indexes()
         project._attach()
-        project.store = ProjectStore.open(Path(directory), project.state, lazy=lazy)
+        project.store = ProjectStore.open(Path(directory), project.state, lazy=lazy,
+                                          readonly=readonly)
         project.dir = project.store.dir
         if project.store.pending is not None:
             project._start_lazy()

@@ -12,7 +12,7 @@ import os
 from collections import deque
 from dataclasses import dataclass
 
-from . import codebook, quotes, themes
+from . import codebook, coders, quotes, review, themes
 from .colours import parse_colour
 from .model import CoderPref, Coding, Memo, Response
 from .project import ChangeError, Project, UndoRecord, restamp
@@ -313,6 +313,60 @@ class Session:
             return Outcome("The map is already as that version", changed=False)
         self._commit(change)
         return Outcome(f"Restored the map “{version.label}” (u undoes)")  # type: ignore[attr-defined]
+
+    # -- blind coding --------------------------------------------------------------------------
+
+    @property
+    def blind(self) -> bool:
+        pref = self.project.coder_pref(self.coder)
+        return bool(pref is not None and pref.blind)
+
+    def set_blind(self, blind: bool) -> Outcome:
+        """Remembered for this coder in this project until turned off on purpose."""
+        change = self.project.change("blind coding on" if blind else "blind coding off")
+        change.create(CoderPref, CoderPref.make_id(self.coder), record=False, coder=self.coder,
+                      blind=blind)
+        if not change:
+            return Outcome("Unchanged", changed=False)
+        self._commit(change, undoable=False)
+        return Outcome("Blind coding is on: you see only your own work" if blind else
+                       "Blind coding is off: you see everyone's work")
+
+    # -- appropriateness review ----------------------------------------------------------------
+
+    def review_mark(self, kind: str, target_id: str, verdict: str, *, comment: str | None = None,
+                    suggested_code_id: str | None = None) -> Outcome:
+        owner = ""
+        if kind == "coding":
+            c = self.project.state.table("coding").get(target_id)
+            owner = c.coder if c is not None else ""  # type: ignore[attr-defined]
+            if owner == self.coder:
+                return Outcome("That is your own coding: review someone else's", changed=False)
+        change = self.project.change(f"mark {verdict}")
+        review.mark(self.project, change, kind, target_id, reviewer=self.coder, verdict=verdict,
+                    comment=comment, suggested_code_id=suggested_code_id, target_coder=owner)
+        self._commit(change)
+        return Outcome(f"Marked {verdict}")
+
+    def resolve_question(self, mark_id: str, action: str, reply: str = "",
+                         new_code_id: str | None = None) -> Outcome:
+        change = self.project.change(f"{action} after review")
+        review.resolve_question(self.project, change, mark_id, coder=self.coder, action=action,
+                                reply=reply, new_code_id=new_code_id)
+        self._commit(change)
+        return Outcome({"keep": "Kept", "change": "Changed", "remove": "Removed"}[action]
+                       + " (the reviewer sees your reply)")
+
+    # -- disagreements ---------------------------------------------------------------------------
+
+    def resolve_disagreement(self, item: coders.Disagreement, decision: str, comment: str = "") -> Outcome:
+        change = self.project.change("resolve a disagreement")
+        coders.resolve(self.project, change, item, decision, comment=comment, by=self.coder)
+        self._commit(change)
+        if decision == "discuss":
+            return Outcome("Marked for discussion")
+        return Outcome("Resolved: " + ("kept both" if decision == "both" else f"kept {decision[5:]}'s version")
+                       + " in the consensus layer")
 
     # -- quotes ------------------------------------------------------------------------------
 

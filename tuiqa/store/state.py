@@ -149,14 +149,15 @@ class State:
                 continue
             current = getattr(obj, name)
             seen = _ancestors(prevs, name)
+            quiet = name in cls.QUIET
             if stamp > head:
-                if head and head not in seen and current != value:
+                if head and head not in seen and current != value and not quiet:
                     conflicts.append(ConflictInfo(kind, ident, name, value, current, stamp, head, ""))
                 if before is None:
                     before = obj.values()
                 setattr(obj, name, value)
                 changed = True
-            elif current != value:
+            elif current != value and not quiet:
                 conflicts.append(ConflictInfo(kind, ident, name, current, value, head, stamp, by))
             new_hist = _merge_hist(hist, [stamp], seen)
             if obj._fh is None:

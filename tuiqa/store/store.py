@@ -120,6 +120,8 @@ class ProjectStore:
         self.on_complete: Callable[[], None] | None = None
         #: The cache did not match the files: write a fresh one when closing.
         self.cache_stale = False
+        #: Opened only to read (see :meth:`open`): every write is refused.
+        self.readonly = False
 
     # -- paths -------------------------------------------------------------------------------
 
@@ -175,9 +177,12 @@ class ProjectStore:
         return store
 
     @classmethod
-    def open(cls, directory: Path, state: State | None = None, *, lazy: bool = False) -> ProjectStore:
+    def open(cls, directory: Path, state: State | None = None, *, lazy: bool = False,
+             readonly: bool = False) -> ProjectStore:
         """Open a project. With ``lazy`` and a valid cache, codings and statuses are left for
-        :attr:`pending` to decode (the app shows the first answer meanwhile)."""
+        :attr:`pending` to decode (the app shows the first answer meanwhile). With ``readonly``
+        nothing in the folder is written (no tidying of journals, no migration): for reading
+        another copy, e.g. in a merge."""
         directory = Path(directory)
         if not directory.exists():
             raise ProjectError(f"{directory} does not exist",
@@ -187,6 +192,17 @@ class ProjectStore:
                                _not_project_hint(directory))
         store = cls(directory, state or State())
         store._read_meta()
+        if readonly:
+            store.readonly = True
+            if store.meta["schema_version"] < SCHEMA_VERSION:
+                raise ProjectError(f"{directory} was written by an older tuiqa",
+                                   f"Open it once with `tuiqa stats {directory}` to bring it up to date.")
+            try:
+                with file_lock(store.lock_path, exclusive=False, timeout_s=5.0):
+                    store._load_locked()
+            except OSError:  # a read-only copy (no lock file can be made): read it as it is
+                store._load_locked()
+            return store
         from .migrations import migrate_if_needed
 
         migrate_if_needed(store)
@@ -471,6 +487,8 @@ class ProjectStore:
         """Make ``ops`` durable (one journal line, fdatasync), then apply them in memory."""
         if not ops:
             return []
+        if self.readonly:
+            raise ProjectError(f"{self.dir} was opened read-only")
         self.complete()
         self.begin_session(coder)
         assert self._writer is not None
@@ -599,7 +617,7 @@ class ProjectStore:
         if writer is not None:
             writer.close()
         self._writer = None
-        if not compact:
+        if not compact or self.readonly:
             return
         if writer is not None or self._dead_journals():
             self.compact()

@@ -38,7 +38,9 @@ class TuiqaApp(App):
         super().__init__()
         self.project = project
         self.session = session
-        self.blind = blind
+        # blind coding is remembered per coder in the project until turned off on purpose
+        self.blind = blind or session.blind
+        self._turn_blind_on = blind and not session.blind
         self.glyphs = glyphs()
         self.navigator = Navigator(project, session.coder, order)
         self.refresh_seconds = refresh_seconds
@@ -50,12 +52,14 @@ class TuiqaApp(App):
         self.clipboard_tmux = clipboard.tmux_buffer
         self.last_copy = None
         self.title = f"tuiqa · {project.dir.name}"
-        self.sub_title = f"coder {session.coder}"
+        self.sub_title = f"coder {session.coder}" + (" (blind)" if self.blind else "")
 
     # -- lifecycle ---------------------------------------------------------------------------
 
     def on_mount(self) -> None:
         self._install_signal_handlers()
+        if self._turn_blind_on:
+            self.call_after_refresh(self._remember_blind)
         self.push_screen(CodingScreen())
         if self.refresh_seconds > 0:
             self.set_interval(self.refresh_seconds, self.poll_project)
@@ -73,6 +77,11 @@ class TuiqaApp(App):
                 handler()
         for warning in self.project.store.warnings:
             self.notify(escape(warning), severity="warning", timeout=8)
+
+    def _remember_blind(self) -> None:
+        self.session.set_blind(True)
+        self.notify("Blind coding: you see only your own work (remembered until you turn it off)",
+                    timeout=6)
 
     def _install_signal_handlers(self) -> None:
         """An SSH drop sends SIGHUP, which Textual does not catch: exit cleanly instead of dying.
@@ -127,6 +136,13 @@ class TuiqaApp(App):
                  "Every change is saved as you make it.")
         self.push_screen(HelpScreen(groups, intro))
 
+    def _blind_on(self) -> None:
+        self.blind = True
+        self._remember_blind()
+        handler = getattr(self.screen, "project_changed", None)
+        if handler:
+            handler()
+
     def action_journal(self) -> None:
         from .screens.journal import JournalScreen
 
@@ -137,6 +153,14 @@ class TuiqaApp(App):
         yield from super().get_system_commands(screen)
         yield SystemCommand("Help: keys", "Every key of every screen", self.action_help)
         yield SystemCommand("Journal: open the reflexive journal", "key F2 or #", self.action_journal)
+        if self.blind:
+            from .screens.team import confirm_blind_off
+
+            yield SystemCommand("Blind coding: turn it off", "see the other coders' work again",
+                                lambda: confirm_blind_off(self))
+        else:
+            yield SystemCommand("Blind coding: turn it on", "see only your own work until you turn it off",
+                                self._blind_on)
         group = getattr(type(screen), "HELP_GROUP", None)
         if group is None:
             return
@@ -160,7 +184,9 @@ def screen_classes() -> list[type]:
     from .screens.journal import JournalScreen
     from .screens.map import MapScreen, VersionsScreen
     from .screens.theme_review import ThemeReviewScreen
+    from .screens.team import AgreementScreen, DisagreementScreen, QuestionsScreen, ReviewScreen
     from .screens.themes import ThemesScreen
 
     return [CodingScreen, CodebookScreen, ExtractsScreen, ThemesScreen, ThemeReviewScreen,
-            MapScreen, VersionsScreen, CompareScreen, JournalScreen]
+            MapScreen, VersionsScreen, CompareScreen, JournalScreen, ReviewScreen, QuestionsScreen,
+            AgreementScreen, DisagreementScreen]

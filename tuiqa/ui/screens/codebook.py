@@ -104,7 +104,8 @@ class CodebookScreen(Screen):
             (Text(str(e.extracts), justify="right"), 5),
             (Text(str(e.responses), justify="right"), 5),
             (Text(str(e.participants), justify="right"), 5),
-            (plain(c.created_by or ""), 8),
+            (plain(c.created_by if not self.tapp.blind or c.created_by == self.tapp.session.coder
+                   else ""), 8),
             (plain(c.description or "", style="dim"), 0),
         )
 
@@ -139,8 +140,10 @@ class CodebookScreen(Screen):
             keep = self.current_id()
         self.stats()
         project = self.tapp.project
+        me, blind = self.tapp.session.coder, self.tapp.blind
         self._memo_targets = {tid for (kind, tid), memos in project.memos_by_target.items()
-                              if kind == "code" and memos}
+                              if kind == "code" and memos
+                              and (not blind or any(m.coder == me for m in memos.values()))}
         self._shown = self.visible_ids()
         table.set_rows(self._shown, keep=keep)
         self._update_title()

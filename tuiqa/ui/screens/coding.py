@@ -68,6 +68,9 @@ class CodingScreen(Screen):
         Binding("y", "copy_quote", "Copy quote", show=False, id="coding.copy"),
         Binding("b", "codebook", "Codebook", id="coding.codebook"),
         Binding("t", "themes", "Themes", id="coding.themes"),
+        Binding("A", "agreement", "Agreement", show=False, id="coding.agreement"),
+        Binding("R", "review", "Review a coder", show=False, id="coding.review"),
+        Binding("Q", "questions", "Questions on my work", show=False, id="coding.questions"),
         Binding("backspace", "back", "Back", show=False, id="coding.back"),
     ]
 
@@ -505,6 +508,32 @@ class CodingScreen(Screen):
         from .themes import ThemesScreen
 
         self.app.push_screen(ThemesScreen())
+
+    def _not_blind(self, what: str) -> bool:
+        if self.tapp.blind:
+            self.say(f"Blind coding: {what} shows other coders' work (turn blind coding off in Ctrl+P)")
+            return False
+        return True
+
+    def action_agreement(self) -> None:
+        if self._not_blind("agreement"):
+            from .team import AgreementScreen
+
+            self.app.push_screen(AgreementScreen())
+
+    def action_review(self) -> None:
+        if not self._not_blind("the review"):
+            return
+        from .team import ReviewScreen, pick_coder
+
+        pick_coder(self.tapp, "Review whose work?", lambda coder: self.app.push_screen(ReviewScreen(coder)),
+                   exclude={self.tapp.session.coder, "consensus"})
+
+    def action_questions(self) -> None:
+        if self._not_blind("the reviewers' questions"):
+            from .team import QuestionsScreen
+
+            self.app.push_screen(QuestionsScreen())
 
     def action_back(self) -> None:
         if self.in_context:
