@@ -1,7 +1,8 @@
 """Import codings done elsewhere (many teams start in a spreadsheet).
 
 Columns (header names, any case; others are ignored): ``participant, question, code, coder,
-start, end, text``. ``question`` is a question key (``Q3``) or its header text as imported.
+start, end, text``. ``question`` is a question key (``Q3``) or its header text as imported; a
+``question_key`` column (as ``tuiqa export --format csv`` writes) wins over it when filled.
 ``start``/``end`` are code-point offsets, end-exclusive. Where they and ``text`` are both given they
 must agree; where they are empty and ``text`` is given, the extract is found in the response (exact
 first, then ignoring differences in white space, quote style and ellipsis characters); where all
@@ -107,7 +108,8 @@ def place_rows(project: Project, path: Path, *, coder: str | None, default_coder
         if participant is None:
             problems.append(f"{where}: no participant {pid!r} in the project")
             continue
-        question = _find_question(project, qref)
+        key = cell(row, "question_key").strip()
+        question = _find_question(project, key) if key else _find_question(project, qref)
         if isinstance(question, str):
             problems.append(f"{where}: {question}")
             continue
