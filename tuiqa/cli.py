@@ -359,6 +359,56 @@ def cmd_merge(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+class ProgressLine:
+    """A one-line progress bar on stderr, when stderr is a terminal (silent otherwise)."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        self.enabled = sys.stderr.isatty()
+        self.last = -1
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled or total <= 0:
+            return
+        percent = int(100 * done / total)
+        if percent == self.last:
+            return
+        self.last = percent
+        bar = "#" * (percent // 4)
+        sys.stderr.write(f"\r{self.what} [{bar:<25}] {percent:3d}%  (Ctrl+C stops, writing nothing)")
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.enabled and self.last >= 0:
+            sys.stderr.write("\r" + " " * 90 + "\r")
+            sys.stderr.flush()
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from .exporters import Cancelled, ExportContext, ExportError, export, load_all
+
+    formats = load_all()
+    if args.format not in formats:
+        raise CliError(f"unknown format {args.format!r}; formats: {', '.join(sorted(formats))}", EXIT_USAGE)
+    progress = ProgressLine(f"exporting {args.format}")
+    with _open_project(_project_dir(args)) as project:
+        if args.coder and args.coder not in project.coders():
+            raise CliError(f"no codings by {args.coder!r}; coders: {', '.join(project.coders()) or 'none'}")
+        ctx = ExportContext(coder=args.coder, session_coder=_coder(args), progress=progress)
+        try:
+            out = export(project, args.format, Path(args.output) if args.output else None, ctx)
+        except ExportError as exc:
+            raise CliError(str(exc)) from None
+        except (Cancelled, KeyboardInterrupt):
+            progress.close()
+            print("tuiqa: export stopped; nothing was written", file=sys.stderr)
+            return 130
+        finally:
+            progress.close()
+    print(f"Wrote {out} ({formats[args.format].description})")
+    return EXIT_OK
+
+
 def cmd_open(args: argparse.Namespace) -> int:
     return run_app(_project_dir(args), coder=_coder(args), blind=args.blind, order=args.order)
 
@@ -533,6 +583,27 @@ examples:
     p.add_argument("-p", "--project", metavar="DIR", help="the project folder")
     p.add_argument("--coder", metavar="NAME", help="who is merging (default: $TUIQA_CODER, else your login name)")
     p.set_defaults(func=cmd_merge)
+
+    p = sub.add_parser("export", help="write the project out: reports, CSV, REFI-QDA, map pictures",
+                       formatter_class=_formatter, epilog="""\
+formats:
+  markdown, docx      the write-up skeleton: themes, codes, attributed quotes, participants
+  csv                 every coding as a row (import-codings reads it back exactly)
+  codebook-csv, codebook-md   the codebook with counts, themes and an example each
+  qdc, qdpx           REFI-QDA codebook / project, for NVivo, ATLAS.ti, MAXQDA, QualCoder
+  mermaid, dot, svg   the thematic map as a picture source or picture
+  html                one self-contained file to read in any browser, offline
+Written privately (owner-only) to -o PATH, or to DIR/exports/.
+
+examples:
+  tuiqa export my-study --format docx -o write-up.docx
+  tuiqa export my-study --format csv --coder ann
+  tuiqa export my-study --format html""")
+    _add_project(p, positional=True)
+    p.add_argument("--format", required=True, metavar="FORMAT", help="see the list below")
+    p.add_argument("-o", "--output", metavar="PATH", help="where to write (default: DIR/exports/)")
+    p.add_argument("--coder", metavar="NAME", help="only this coder's codings")
+    p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("open", help="code a project in the terminal app", formatter_class=_formatter,
                        epilog="examples:\n  tuiqa open my-study\n  tuiqa open my-study --coder bea --blind")

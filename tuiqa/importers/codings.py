@@ -113,8 +113,9 @@ def place_rows(project: Project, path: Path, *, coder: str | None, default_coder
         if isinstance(question, str):
             problems.append(f"{where}: {question}")
             continue
+        read_as_key = not key and question.key.casefold() == normalise(qref).strip().casefold()
         clash = [q.key for q in project.questions.values()
-                 if q is not question and q.text.strip() == normalise(qref).strip()]
+                 if read_as_key and q is not question and q.text.strip() == normalise(qref).strip()]
         if clash and qref.strip() not in warned_refs:
             warned_refs.add(qref.strip())
             warnings.append(f"{qref.strip()!r} is read as the key {question.key} "

@@ -101,6 +101,8 @@ class TuiqaApp(App):
         """Pick up other coders' changes (their journals) and show them."""
         if not self.project.try_complete():
             return
+        if any(w.group == "long-work" and w.is_running for w in self.workers):
+            return  # an export is reading the project on another thread: changes wait for it
         try:
             result = self.project.refresh(self.session.coder)
         except Exception as exc:  # a damaged file written by someone else: say so, keep going
@@ -136,6 +138,23 @@ class TuiqaApp(App):
                  "Every change is saved as you make it.")
         self.push_screen(HelpScreen(groups, intro))
 
+    def export(self, fmt: str) -> None:
+        """Export in the background with a progress bar (Esc stops it, writing nothing)."""
+        from ..exporters import ExportContext, export
+        from .screens.progress import ProgressScreen
+
+        if self.blind:
+            self.notify("Blind coding: exports include everyone's work; turn blind coding off first",
+                        severity="warning")
+            return
+
+        def work(progress, cancel) -> str:
+            ctx = ExportContext(session_coder=self.session.coder, progress=progress, cancel=cancel)
+            out = export(self.project, fmt, None, ctx)
+            return f"Exported {fmt} to {out}"
+
+        self.push_screen(ProgressScreen(f"Exporting {fmt}…", work))
+
     def _blind_on(self) -> None:
         self.blind = True
         self._remember_blind()
@@ -161,6 +180,11 @@ class TuiqaApp(App):
         else:
             yield SystemCommand("Blind coding: turn it on", "see only your own work until you turn it off",
                                 self._blind_on)
+        from ..exporters import load_all
+
+        for fmt in sorted(load_all().values(), key=lambda f: f.name):
+            yield SystemCommand(f"Export: {fmt.name}", fmt.description,
+                                lambda fmt=fmt: self.export(fmt.name))
         group = getattr(type(screen), "HELP_GROUP", None)
         if group is None:
             return
