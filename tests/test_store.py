@@ -424,3 +424,18 @@ def test_undo_does_not_clobber_someone_elses_later_change(tiny_project):
     assert a.code(cid).deleted is False
     a.close()
     b.close()
+
+
+def test_a_reload_after_someone_elses_compaction_keeps_my_unfolded_changes(tiny_project):
+    a = Project.open(tiny_project)
+    b = Project.open(tiny_project)
+    code_something(a, "ann", "mine")
+    code_something(b, "bea", "theirs")
+    b.close()  # folds bea's journal: data.json changes under ann's feet
+    result = a.refresh("ann")
+    assert result.reloaded
+    assert {c.name for c in a.codes()} == {"mine", "theirs"}
+    assert {c.coder for c in a.all_codings()} == {"ann", "bea"}
+    a.close()
+    with Project.open(tiny_project) as p:
+        assert {c.name for c in p.codes()} == {"mine", "theirs"}

@@ -409,6 +409,31 @@ def cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_import_codebook(args: argparse.Namespace) -> int:
+    from .importers.codebook import CodebookImportError, import_codebook
+
+    path = Path(args.file)
+    with _open_project(_project_dir(args)) as project:
+        try:
+            result = import_codebook(project, path, coder=_coder(args))
+        except CodebookImportError as exc:
+            raise CliError(f"{exc}\nNothing was imported.") from None
+        print("\n".join(result.lines(path)))
+    return EXIT_OK
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from . import doctor
+
+    directory = _project_dir(args)
+    if args.restore:
+        for line in doctor.restore(directory):
+            print(line)
+    checkup = doctor.check(directory)
+    print("\n".join(checkup.lines()))
+    return EXIT_OK if checkup.healthy else EXIT_ERROR
+
+
 def cmd_open(args: argparse.Namespace) -> int:
     return run_app(_project_dir(args), coder=_coder(args), blind=args.blind, order=args.order)
 
@@ -604,6 +629,35 @@ examples:
     p.add_argument("-o", "--output", metavar="PATH", help="where to write (default: DIR/exports/)")
     p.add_argument("--coder", metavar="NAME", help="only this coder's codings")
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("import-codebook", help="import a codebook (REFI-QDA .qdc/.qdpx or codebook CSV)",
+                       formatter_class=_formatter, epilog="""\
+Reads codes, descriptions, colours and the hierarchy from a REFI-QDA codebook (.qdc, or the
+codebook in a .qdpx) written by NVivo, ATLAS.ti, MAXQDA, QualCoder, Taguette or tuiqa, or from a
+codebook CSV (columns name, kind, description, colour, themes as "A > B ; C"). Non-codable parent
+codes become themes. Codes are matched by ID, then by name. All or nothing.
+
+examples:
+  tuiqa import-codebook team-codebook.qdc --project my-study
+  tuiqa import-codebook codebook.csv -p my-study""")
+    p.add_argument("file", metavar="FILE")
+    _add_project(p, positional=False)
+    p.add_argument("--coder", metavar="NAME", help="who imports (default: $TUIQA_CODER, else your login name)")
+    p.set_defaults(func=cmd_import_codebook)
+
+    p = sub.add_parser("doctor", help="check a project; restore a damaged file from a backup",
+                       formatter_class=_formatter, epilog="""\
+Checks every file (identity, survey, data, journals), that codings point at existing answers and
+codes, and who can read the files. Changes nothing unless --restore is given: then the newest good
+backup of a damaged file is put back (the damaged one is kept in backups/) and damaged journal
+lines are set aside; the journals replay on top, so later changes are kept.
+
+examples:
+  tuiqa doctor my-study
+  tuiqa doctor my-study --restore""")
+    _add_project(p, positional=True)
+    p.add_argument("--restore", action="store_true", help="restore damaged files from the backups")
+    p.set_defaults(func=cmd_doctor)
 
     p = sub.add_parser("open", help="code a project in the terminal app", formatter_class=_formatter,
                        epilog="examples:\n  tuiqa open my-study\n  tuiqa open my-study --coder bea --blind")

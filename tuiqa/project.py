@@ -561,9 +561,13 @@ class Project:
                 return ident
             current_name = pending if pending is not None else obj.name  # type: ignore[union-attr]
             if current_name is not None and name_key(current_name) == name_key(name):
-                change.update("code", ident, deleted=False, kind=kind)
+                fields = {"deleted": False, "kind": kind}
+                if description:
+                    fields["description"] = description
+                change.update("code", ident, **fields)
                 return ident
-        return change.create(Code, new_id(), name=name, kind=kind, created_by=coder)
+        return change.create(Code, new_id(), name=name, kind=kind, created_by=coder,
+                             description=description)
 
     def add_coding(self, change: Change, response_id: str, code_id: str, coder: str,
                    start: int, end: int) -> str | None:

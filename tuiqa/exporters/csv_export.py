@@ -22,8 +22,10 @@ def write_csv(project: Project, out: Path, ctx: ExportContext) -> None:
 
     def path_of(theme_id: str) -> str:
         names = []
+        seen: set[str] = set()
         node = m.by_id.get(theme_id)
-        while node is not None:
+        while node is not None and node.id not in seen:  # parents can form a cycle (two moves at once)
+            seen.add(node.id)
             names.append(node.theme.name)
             node = m.by_id.get(node.theme.parent_id) if node.theme.parent_id else None
         return " > ".join(reversed(names))

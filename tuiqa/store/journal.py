@@ -93,13 +93,28 @@ class JournalWriter:
     def __init__(self, directory: Path, session: str, coder: str, started: str) -> None:
         self.path = directory / f"{started.split('.')[0]}-{session}{JOURNAL_SUFFIX}"
         mode = file_mode(directory)
-        self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_EXCL, mode)
-        os.fchmod(self._fd, mode)
-        fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        self.size = 0
-        header = {"journal": 1, "session": session, "coder": coder, "started": started,
-                  "host": socket.gethostname(), "pid": os.getpid()}
-        self._write(orjson.dumps(header) + b"\n")
+        # The file is made under another name, locked, and only then renamed into place: a
+        # journal is never visible unlocked, so no other session can take it for a dead one.
+        tmp = directory / f".{self.path.name}.new"
+        self._fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_EXCL, mode)
+        try:
+            os.fchmod(self._fd, mode)
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            self.size = 0
+            header = {"journal": 1, "session": session, "coder": coder, "started": started,
+                      "host": socket.gethostname(), "pid": os.getpid()}
+            self._write(orjson.dumps(header) + b"\n")
+            os.rename(tmp, self.path)
+        except BaseException:
+            os.close(self._fd)
+            try:
+                os.unlink(tmp)
+            except FileNotFoundError:
+                pass
+            raise
+        from .files import fsync_dir
+
+        fsync_dir(directory)
 
     @property
     def name(self) -> str:

@@ -51,6 +51,7 @@ JOURNAL_DIR = "journal"
 BACKUP_DIR = "backups"
 LOCK_FILE = ".lock"
 BACKUPS_KEPT = 5
+ARCHIVE_DIR = "journals"  # under backups/: journals already folded into data.json
 JOURNALS_TABLE = "_journals"
 UNKNOWN_TABLE = "_unknown"
 SURVEY_META_TABLE = "_survey"
@@ -358,7 +359,7 @@ class ProjectStore:
                                  "version of tuiqa; it is kept as it is")
             self._foreign_tables[kind] = docs
         st.end_load()
-        self._catch_up()
+        self._catch_up(include_own=True)
 
     def _read_bytes(self, path: Path) -> bytes:
         try:
@@ -425,9 +426,13 @@ class ProjectStore:
         except FileNotFoundError:
             return []
 
-    def _catch_up(self) -> tuple[set[str], list[ConflictInfo]]:
-        """Read what other sessions appended since we last looked, apply it in stamp order."""
-        own = self._writer.name if self._writer else None
+    def _catch_up(self, *, include_own: bool = False) -> tuple[set[str], list[ConflictInfo]]:
+        """Read what other sessions appended since we last looked, apply it in stamp order.
+
+        After a (re)load, ``include_own`` replays this session's own journal too: the state was
+        rebuilt from data.json, which holds only what some compaction has folded so far.
+        """
+        own = None if include_own or self._writer is None else self._writer.name
         batch: list[tuple[str, dict[str, Any], str]] = []
         for path in self._journal_files():
             name = path.name
@@ -558,16 +563,34 @@ class ProjectStore:
         self._write_data_locked()
         # The dead journals are folded (data.json records how far); delete them. A crash from here
         # on only leaves files that replay to nothing new (every change is applied once).
+        archive = self.backup_dir / ARCHIVE_DIR
         for path in dead:
             offset = self._offsets.get(path.name, 0)
             if jn.tail_is_torn(path, offset):
                 # A write cut short by a crash: never acknowledged, but keep the bytes for forensics.
                 self._keep_torn_tail(path, offset)
+            # Folded journals are kept as long as the backups they complete: restoring an older
+            # data.json from backups/ replays them, so no acknowledged change is ever lost.
+            make_private_dir(archive, shared_root=self.dir)
             try:
-                path.unlink()
+                os.replace(path, archive / path.name)
             except FileNotFoundError:
                 pass
+        self._prune_archive()
         self.write_cache()
+
+    def _prune_archive(self) -> None:
+        archive = self.backup_dir / ARCHIVE_DIR
+        backups = sorted(p for p in self.backup_dir.glob(DATA_FILE + ".*"))
+        if not archive.is_dir() or len(backups) < BACKUPS_KEPT:
+            return
+        oldest = backups[0].stat().st_mtime
+        for path in archive.iterdir():
+            try:
+                if path.stat().st_mtime < oldest:
+                    path.unlink()
+            except FileNotFoundError:
+                pass
 
     def write_cache(self) -> None:
         """Refresh the private fast-open cache (never fails the caller: it is only a cache)."""
