@@ -1,0 +1,377 @@
+"""REFI-QDA interchange: the codebook (``.qdc``) and the whole project (``.qdpx``).
+
+Both validate against the QDA-XML 1.0 schemas (``Codebook.xsd``, ``Project.xsd``). Every GUID is
+one of the project's own stable IDs (codes, themes, participants, responses, codings, memos) or is
+derived from one with :func:`~tuiqa.model.derived_id`, and every time comes from an entity's own
+stamp, so exporting the same project twice gives the same bytes.
+
+The code tree: themes are non-codable parent codes (overarching theme → theme → sub-theme), each
+holding its codes; codes under no theme sit at the top level. A code under several themes is
+nested under the first (in map order) and every theme holding such a code also gets a ``<Set>``
+listing all of its codes, so the other placements are not lost. The ``<Description>`` of a code or
+theme ends with a bracketed marker (``[latent code]``, ``[sub-theme, reviewed]``) that
+:mod:`tuiqa.importers.codebook` reads back.
+
+Texts: each response is a ``<TextSource>`` whose text is a UTF-8 file ``sources/<guid>.txt``
+(``plainTextPath="internal://<guid>.txt"``), memos likewise. That is what NVivo, MAXQDA, ATLAS.ti
+and QualCoder write themselves, and QualCoder's importer reads text *only* from such files. It
+also keeps survey text verbatim: XML 1.0 cannot hold most control characters, but a text file
+can. Inside the XML (names, descriptions, attribute values) such characters become U+FFFD, one
+for one, and the project's ``<Description>`` says how many were replaced.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+import xml.etree.ElementTree as ET
+from functools import lru_cache
+from pathlib import Path
+
+from .. import themes as T
+from ..colours import colour_for
+from ..model import Code, derived_id
+from ..project import Project
+from ..store.stamps import stamp_iso, stamp_time
+from . import ExportContext, ExportError, register
+
+CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
+PROJECT_NS = "urn:QDA-XML:project:1.0"
+SCHEMA_LOCATION = {
+    CODEBOOK_NS: "http://schema.qdasoftware.org/versions/Codebook/v1.0/Codebook.xsd",
+    PROJECT_NS: "http://schema.qdasoftware.org/versions/Project/v1.0/Project.xsd",
+}
+XSI = "http://www.w3.org/2001/XMLSchema-instance"
+ORIGIN = "tuiqa"
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def set_guid(theme_id: str) -> str:
+    """The GUID of the ``<Set>`` standing for a theme (the importer matches it back)."""
+    return derived_id("refi-set", theme_id)
+
+
+@lru_cache(maxsize=256)
+def user_guid(coder: str) -> str:
+    return derived_id("user", coder)
+
+
+def code_marker(kind: str, miscellaneous: bool) -> str:
+    return f"[{kind} code{', miscellaneous' if miscellaneous else ''}]"
+
+
+def theme_marker(level: str, status: str) -> str:
+    return f"[{level}{'' if status in ('', 'candidate') else ', ' + status}]"
+
+
+CONCEPT_PREFIX = "Central organising concept: "
+
+
+class _Writer:
+    """Builds elements. Texts and names pass through :meth:`clean`; the other attributes are
+    GUIDs, numbers, times and paths made here, which need no cleaning."""
+
+    def __init__(self) -> None:
+        self.replaced = 0
+
+    def clean(self, text: str) -> str:
+        text, n = _NOT_XML.subn("\ufffd", text or "")
+        self.replaced += n
+        return text
+
+    def el(self, parent: ET.Element | None, tag: str, text: str | None = None,
+           **attrs: str | None) -> ET.Element:
+        node = ET.Element(tag) if parent is None else ET.SubElement(parent, tag)
+        for name, value in attrs.items():
+            if value:
+                node.set(name, self.clean(value) if name == "name" else value)
+        if text is not None:
+            node.text = self.clean(text)
+        return node
+
+    def root(self, tag: str, ns: str, **attrs: str | None) -> ET.Element:
+        node = self.el(None, tag)
+        node.set("xmlns", ns)
+        node.set("xmlns:xsi", XSI)
+        node.set("xsi:schemaLocation", f"{ns} {SCHEMA_LOCATION[ns]}")
+        for name, value in attrs.items():
+            if value:
+                node.set(name, self.clean(value))
+        return node
+
+
+_TEXT_ESCAPES = {ord("&"): "&amp;", ord("<"): "&lt;", ord(">"): "&gt;", ord("\r"): "&#13;"}
+_ATTR_ESCAPES = {**_TEXT_ESCAPES, ord('"'): "&quot;", ord("\n"): "&#10;", ord("\t"): "&#9;"}
+_ATTR_SPECIAL = re.compile('[&<>"\r\n\t]')
+
+
+def _text(s: str) -> str:
+    # a raw CR would be read back as LF, so it is written as a character reference
+    return s.translate(_TEXT_ESCAPES)
+
+
+def _attr(s: str) -> str:
+    return s.translate(_ATTR_ESCAPES) if _ATTR_SPECIAL.search(s) else s
+
+
+def to_bytes(root: ET.Element) -> bytes:
+    """Serialise, indented. Our trees are simple (no namespaces prefixes, no mixed content), and
+    this is several times faster than ElementTree's general serialiser on a large project."""
+    out = ['<?xml version="1.0" encoding="UTF-8"?>\n']
+
+    def write(e: ET.Element, pad: str) -> None:
+        attrs = "".join(f' {k}="{_attr(v)}"' for k, v in e.attrib.items())
+        if len(e):
+            out.append(f"{pad}<{e.tag}{attrs}>\n")
+            for child in e:
+                write(child, pad + "  ")
+            out.append(f"{pad}</{e.tag}>\n")
+        elif e.text:
+            out.append(f"{pad}<{e.tag}{attrs}>{_text(e.text)}</{e.tag}>\n")
+        else:
+            out.append(f"{pad}<{e.tag}{attrs}/>\n")
+
+    write(root, "")
+    return "".join(out).encode("utf-8")
+
+
+def _theme_path(m: T.ThemeMap, node: T.Node) -> str:
+    names, seen = [], set()
+    current: T.Node | None = node
+    while current is not None and current.id not in seen:  # a parent cycle stops the walk
+        names.append(current.theme.name)
+        seen.add(current.id)
+        current = m.by_id.get(current.theme.parent_id or "")
+    return " > ".join(reversed(names))
+
+
+def build_codebook(project: Project, w: _Writer, *, note_refs: dict[str, list[str]] | None = None
+                   ) -> tuple[ET.Element | None, list[tuple[str, str, str, list[str]]]]:
+    """The ``<CodeBook>`` element (with its ``<Codes>``) shared by .qdc and .qdpx, and the sets
+    for themes holding codes nested elsewhere: (guid, name, description, member code ids).
+
+    ``note_refs`` (project level only: the codebook schema has no NoteRef) maps a code or theme
+    id to the GUIDs of its notes. Returns (None, []) when there is neither a code nor a theme.
+    """
+    m = T.build(project)
+    codes: dict[str, Code] = {c.id: c for c in project.codes()}
+    if not codes and not m.by_id:
+        return None, []
+    nodes = [node for root in m.roots for node in root.walk()]
+    home: dict[str, str] = {}  # code id -> the theme it is nested under (the first in map order)
+    for node in nodes:
+        for cid in node.code_ids:
+            home.setdefault(cid, node.id)
+    misc = {c.id for c in m.miscellaneous}
+
+    def refs(parent: ET.Element, target: str) -> None:
+        for guid in (note_refs or {}).get(target, ()):
+            w.el(parent, "NoteRef", targetGUID=guid)
+
+    def code_el(parent: ET.Element, code: Code) -> None:
+        e = w.el(parent, "Code", guid=code.id, name=code.name, isCodable="true",
+                 color=colour_for(code.id, code.colour or ""))
+        marker = code_marker(code.kind or "semantic", code.id in misc)
+        w.el(e, "Description", "\n\n".join(p for p in (code.description or "", marker) if p))
+        refs(e, code.id)
+
+    def theme_el(parent: ET.Element, node: T.Node) -> None:
+        t = node.theme
+        e = w.el(parent, "Code", guid=t.id, name=t.name, isCodable="false")
+        parts = [t.description or "", CONCEPT_PREFIX + t.concept if t.concept else "",
+                 theme_marker(node.level, t.status or "")]
+        w.el(e, "Description", "\n\n".join(p for p in parts if p))
+        refs(e, t.id)
+        for cid in node.code_ids:
+            if home.get(cid) == node.id:
+                code_el(e, codes[cid])
+        for child in node.children:
+            theme_el(e, child)
+
+    book = w.el(None, "CodeBook")
+    codes_el = w.el(book, "Codes")
+    for root in m.roots:
+        theme_el(codes_el, root)
+    for code in sorted(codes.values(), key=lambda c: c.name.casefold()):
+        if code.id not in home:
+            code_el(codes_el, code)
+    sets = []
+    for node in nodes:
+        if any(home.get(cid) != node.id for cid in node.code_ids):
+            path = _theme_path(m, node)
+            sets.append((set_guid(node.id), path,
+                         f"The codes of the {node.level} \u201c{path}\u201d. Some of them also sit "
+                         "under another theme, where the code tree nests them; in tuiqa a code "
+                         "can sit under several themes.", list(node.code_ids)))
+    return book, sets
+
+
+def _sets_el(w: _Writer, parent: ET.Element, sets, member_attr: str) -> None:
+    if not sets:
+        return  # an empty <Sets> is invalid
+    sets_el = w.el(parent, "Sets")
+    for guid, name, description, members in sets:
+        s = w.el(sets_el, "Set", guid=guid, name=name)
+        w.el(s, "Description", description)
+        for cid in members:
+            w.el(s, "MemberCode", **{member_attr: cid})
+
+
+@register("qdc", "qdc", "REFI-QDA codebook: codes and themes, for NVivo, ATLAS.ti, MAXQDA, QualCoder")
+def write_qdc(project: Project, out: Path, ctx: ExportContext) -> None:
+    ctx.step(0, 1)
+    w = _Writer()
+    book, sets = build_codebook(project, w)
+    if book is None:
+        raise ExportError(f"{project.dir.name} has no codes or themes yet, and a REFI-QDA "
+                          "codebook must hold at least one code; code some answers first")
+    root = w.root("CodeBook", CODEBOOK_NS, origin=ORIGIN)
+    root.extend(list(book))
+    _sets_el(w, root, sets, "guid")
+    ctx.step(1, 1)
+    ctx.save(out, to_bytes(root))
+
+
+@register("qdpx", "qdpx", "REFI-QDA project: sources, cases, codebook and codings, for other QDA tools")
+def write_qdpx(project: Project, out: Path, ctx: ExportContext) -> None:
+    w = _Writer()
+    files: dict[str, str] = {}  # sources/<name> -> text
+    responses = project.responses
+    participants = project.participants_in_order()
+    questions = project.questions_in_order()
+    qindex = {q.id: i for i, q in enumerate(questions)}
+    by_participant: dict[str, list] = {}
+    for r in responses.values():
+        by_participant.setdefault(r.participant_id, []).append(r)
+    ordered = []
+    for p in participants:
+        by_participant[p.id] = sorted(by_participant.get(p.id, ()),
+                                      key=lambda r: qindex.get(r.question_id, 0))
+        ordered += by_participant[p.id]
+    codes = {c.id for c in project.codes()}
+    theme_ids = set(T.active_themes(project))
+    pid_of = {p.id: p.pid for p in participants}
+    qkey = {q.id: q.key for q in questions}
+
+    # memos (only the chosen coder's, if one was chosen) and where they attach
+    memo_targets = {"response": set(responses), "code": codes, "theme": theme_ids,
+                    "project": {project.store.meta.get("project_id", "")}}
+    memos = [mm for kind, target in list(project.memos_by_target)
+             if target in memo_targets.get(kind, ())
+             for mm in project.memos_for(kind, target) if ctx.coder is None or mm.coder == ctx.coder]
+    memos.sort(key=lambda mm: (mm.created, mm.id))
+    note_refs: dict[str, list[str]] = {}
+    for mm in memos:
+        note_refs.setdefault(mm.target_id if mm.target_kind != "project" else "", []).append(mm.id)
+
+    codings = [c for c in project.all_codings() if c.code_id in codes and c.response_id in responses
+               and (ctx.coder is None or c.coder == ctx.coder)]
+    coders = sorted({c.coder for c in codings} | {mm.coder for mm in memos}
+                    | (set(project.coders()) if ctx.coder is None else set()))
+    created = project.store.meta.get("created", "")
+    root = w.root("Project", PROJECT_NS, name=project.dir.name, origin=ORIGIN,
+                  creationDateTime=stamp_iso(created))
+    if coders:
+        users = w.el(root, "Users")
+        for coder in coders:
+            w.el(users, "User", guid=user_guid(coder), name=coder)
+    book, sets = build_codebook(project, w, note_refs=note_refs)
+    if book is not None:
+        root.append(book)
+    attributes = list(project.attributes)
+    if attributes:
+        variables = w.el(root, "Variables")
+        for a in attributes:
+            w.el(variables, "Variable", guid=derived_id("refi-variable", a), name=a,
+                 typeOfVariable="Text")
+    if participants:
+        cases = w.el(root, "Cases")
+        for p in participants:
+            case = w.el(cases, "Case", guid=p.id, name=p.pid)
+            for a in attributes:
+                if p.attrs.get(a):
+                    vv = w.el(case, "VariableValue")
+                    w.el(vv, "VariableRef", targetGUID=derived_id("refi-variable", a))
+                    w.el(vv, "TextValue", p.attrs[a])
+            for r in by_participant.get(p.id, ()):
+                w.el(case, "SourceRef", targetGUID=r.id)
+
+    per_response: dict[str, list] = {}
+    for c in codings:
+        per_response.setdefault(c.response_id, []).append(c)
+    if ordered:
+        sources = w.el(root, "Sources")
+        for i, r in enumerate(ordered):
+            if i % 500 == 0:
+                ctx.step(i, len(ordered))
+            q = project.questions.get(r.question_id)
+            src = w.el(sources, "TextSource", guid=r.id,
+                       name=f"{pid_of.get(r.participant_id, '?')} {qkey.get(r.question_id, '?')}",
+                       plainTextPath=f"internal://{r.id}.txt", creationDateTime=stamp_iso(created))
+            w.el(src, "Description", f"{q.key}: {q.text}" if q else "")
+            files[f"{r.id}.txt"] = r.text
+            mine = sorted(per_response.get(r.id, ()),
+                          key=lambda c: (c.start, c.end, project.code_name(c.code_id).casefold(),
+                                         c.coder, c.id))
+            for c in mine:
+                when = stamp_iso(c.created)
+                sel = w.el(src, "PlainTextSelection", guid=c.id, startPosition=str(c.start),
+                           endPosition=str(c.end), creatingUser=user_guid(c.coder),
+                           creationDateTime=when)
+                coding = w.el(sel, "Coding", guid=derived_id("refi-coding", c.id),
+                              creatingUser=user_guid(c.coder), creationDateTime=when)
+                w.el(coding, "CodeRef", targetGUID=c.code_id)
+            for guid in note_refs.get(r.id, ()):
+                w.el(src, "NoteRef", targetGUID=guid)
+        ctx.step(len(ordered), len(ordered))
+    if memos:
+        notes = w.el(root, "Notes")
+        for mm in memos:
+            about = _memo_about(project, mm, pid_of, qkey)
+            name = f"Memo on {about} by {mm.coder}" if about else f"Journal entry by {mm.coder}"
+            w.el(notes, "Note", guid=mm.id, name=name, plainTextPath=f"internal://{mm.id}.txt",
+                 creatingUser=user_guid(mm.coder), creationDateTime=stamp_iso(mm.created),
+                 modifiedDateTime=stamp_iso(mm.updated))
+            files[f"{mm.id}.txt"] = mm.text or ""
+    _sets_el(w, root, sets, "targetGUID")
+    summary = (f"Exported by tuiqa from the project \u201c{project.dir.name}\u201d: "
+               f"{len(participants)} participants as cases, {len(ordered)} answers as text sources, "
+               f"{len(codings)} codings" + (f" by {ctx.coder}" if ctx.coder else "") + ". "
+               "Themes are the non-codable parent codes.")
+    description = w.el(root, "Description", summary)
+    if w.replaced:
+        description.text += (f" {w.replaced} character(s) that XML 1.0 cannot hold (control "
+                             "characters) were replaced by U+FFFD in names, descriptions and "
+                             "attribute values; the texts in sources/ are verbatim.")
+    for guid in note_refs.get("", ()):
+        w.el(root, "NoteRef", targetGUID=guid)
+    ctx.save(out, _zip(to_bytes(root), files, created))
+
+
+def _memo_about(project: Project, mm, pid_of: dict[str, str], qkey: dict[str, str]) -> str:
+    if mm.target_kind == "response":
+        r = project.responses[mm.target_id]
+        return f"{pid_of.get(r.participant_id, '?')} {qkey.get(r.question_id, '?')}"
+    if mm.target_kind == "code":
+        return project.code_name(mm.target_id)
+    if mm.target_kind == "theme":
+        return project.state.table("theme")[mm.target_id].name
+    return ""
+
+
+def _zip(qde: bytes, files: dict[str, str], stamp: str) -> bytes:
+    """A deterministic zip: fixed order, the project's creation time on every entry."""
+    t = stamp_time(stamp)
+    when = (1980, 1, 1, 0, 0, 0)
+    if t is not None and t.year >= 1980:
+        when = (t.year, t.month, t.day, t.hour, t.minute, t.second)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in [("project.qde", qde)] + [
+                (f"sources/{n}", files[n].encode("utf-8", "replace")) for n in sorted(files)]:
+            info = zipfile.ZipInfo(name, when)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            z.writestr(info, data)
+    return buf.getvalue()
