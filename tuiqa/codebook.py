@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from .fuzzy import closest
 from .model import CODE_KINDS, Code, Coding
-from .project import Change, ChangeError, Project, clean_name, name_key
+from .project import CONSENSUS, Change, ChangeError, Project, clean_name, name_key
 
 
 class UnknownCode(ChangeError):
@@ -58,7 +58,8 @@ def _code_stats(project: Project, coder: str | None) -> dict[str, CodeStats]:
         entry = stats.get(code_id)
         if entry is None or not codings:
             continue
-        items = codings.values() if coder is None else [c for c in codings.values() if c.coder == coder]
+        items = [c for c in codings.values()
+                 if (c.coder == coder if coder is not None else c.coder != CONSENSUS)]
         rids = {c.response_id for c in items}
         entry.extracts = len(items)
         entry.responses = len(rids)
@@ -67,20 +68,24 @@ def _code_stats(project: Project, coder: str | None) -> dict[str, CodeStats]:
     return stats
 
 
+def reading_rank(project: Project) -> dict[str, tuple[int, int]]:
+    """response id -> (participant order, question order); shared until the project changes."""
+    def compute() -> dict[str, tuple[int, int]]:
+        porder = {pid: p.order for pid, p in project.participants.items()}
+        qorder = {qid: q.order for qid, q in project.questions.items()}
+        return {rid: (porder.get(r.participant_id, 0), qorder.get(r.question_id, 0))
+                for rid, r in project.responses.items()}
+
+    return project.remember(("reading_rank",), compute)
+
+
 def extracts_of(project: Project, code_id: str, coder: str | None = None) -> list[Coding]:
-    """A code's codings in reading order (participant, question, position)."""
-    porder = {pid: p.order for pid, p in project.participants.items()}
-    qorder = {qid: q.order for qid, q in project.questions.items()}
-    responses = project.responses
+    """A code's codings in reading order (participant, question, position): every coder's
+    (the ``consensus`` layer only when asked for by name), or one coder's."""
+    rank = reading_rank(project)
     items = [c for c in project.codings_by_code.get(code_id, {}).values()
-             if coder is None or c.coder == coder]
-
-    def key(c: Coding):
-        r = responses.get(c.response_id)
-        return (porder.get(r.participant_id, 0) if r else 0, qorder.get(r.question_id, 0) if r else 0,
-                c.start, c.end, c.coder)
-
-    return sorted(items, key=key)
+             if (c.coder == coder if coder is not None else c.coder != CONSENSUS)]
+    return sorted(items, key=lambda c: (*rank.get(c.response_id, (0, 0)), c.start, c.end, c.coder))
 
 
 # -- operations ----------------------------------------------------------------------------------

@@ -45,11 +45,17 @@ class ChangeError(ProjectError):
 
 def name_key(name: str) -> str:
     """Code names are unique ignoring case and surrounding/repeated white space."""
-    return " ".join(name.split()).casefold()
+    return clean_name(name).casefold()
+
+
+_CONTROL = dict.fromkeys([*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0), 0x200E, 0x200F,
+                          *range(0x202A, 0x202F), *range(0x2066, 0x206A)], " ")
 
 
 def clean_name(name: str) -> str:
-    return " ".join(name.split())
+    """A name on one line: control and bidirectional-override characters become spaces, runs of
+    white space one space (a name is a label, not text to keep verbatim)."""
+    return " ".join(name.translate(_CONTROL).split())
 
 
 @dataclass

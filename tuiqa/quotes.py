@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 TRANSFORMS = {
     "lower": str.lower,
@@ -60,6 +61,11 @@ def _escape_name(name: str) -> str:
 
 def parse(template: str, attributes: list[str]) -> tuple:
     """Parse and check a template; unknown fields and transforms are errors naming them."""
+    return _parse(template, tuple(attributes))
+
+
+@lru_cache(maxsize=64)
+def _parse(template: str, attributes: tuple[str, ...]) -> tuple:
     known = {a.casefold(): a for a in attributes}
     known["participant"] = "participant"
     pos = 0
@@ -167,6 +173,9 @@ def attribution(template: str, attributes: list[str], pid: str, attrs: dict[str,
 
 
 def quote(extract: str, attribution_text: str) -> str:
-    """One quote on one line: line breaks inside the extract become spaces."""
+    """One quote on one line: line breaks inside the extract become spaces. The extract is kept
+    verbatim; when it holds double quotes itself, the outer quotes are typographic (“…”) so the
+    two cannot be confused."""
     flat = " ".join(extract.split())
-    return f"\"{flat}\" {attribution_text}".rstrip()
+    left, right = ("“", "”") if '"' in flat or flat[:1] in "“”" else ('"', '"')
+    return f"{left}{flat}{right} {attribution_text}".rstrip()

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from .model import THEME_STATUSES as STATUSES, Code, MapVersion, Theme, ThemeCode, new_id
-from .project import Change, ChangeError, Project, clean_name
+from .project import CONSENSUS, Change, ChangeError, Project, clean_name
 
 OVERARCHING = "overarching theme"
 THEME = "theme"
@@ -151,7 +151,8 @@ def code_participants(project: Project, coder: str | None = None) -> dict[str, t
         participant_of = {rid: r.participant_id for rid, r in project.responses.items()}
         found = {}
         for cid, codings in project.codings_by_code.items():
-            items = codings.values() if coder is None else [c for c in codings.values() if c.coder == coder]
+            items = [c for c in codings.values()
+                     if (c.coder == coder if coder is not None else c.coder != CONSENSUS)]
             found[cid] = (len(items), frozenset({participant_of.get(c.response_id) for c in items}) - {None})
         return found
 

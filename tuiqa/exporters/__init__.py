@@ -49,7 +49,7 @@ class ExportContext:
             raise ExportError(f"{out} is a folder; give a file name")
         if not out.parent.exists():
             raise ExportError(f"{out.parent} does not exist")
-        atomic_write(out, data, mode=file_mode(out.parent) if out.parent.exists() else 0o600)
+        atomic_write(out, data, mode=file_mode(out.parent))
 
 
 @dataclass(frozen=True)

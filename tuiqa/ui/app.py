@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 from pathlib import Path
 from typing import Iterable
@@ -20,6 +21,10 @@ from .screens.coding import CodingScreen
 from .screens.help import HelpScreen, binding_rows
 
 REFRESH_SECONDS = 1.5
+#: The terminal's own colours: right on dark and light terminals, in 16 colours, and cheapest on a
+#: slow link (no 256-colour codes on every cell). Textual's full-colour themes are in Ctrl+P.
+DEFAULT_THEME = "ansi-dark"
+LIGHT_THEME = "ansi-light"
 
 
 class TuiqaApp(App):
@@ -29,6 +34,7 @@ class TuiqaApp(App):
     BINDINGS = [
         Binding("question_mark,f1", "help", "Help", id="app.help"),
         Binding("f2,number_sign", "journal", "Journal", id="app.journal"),
+        Binding("f3", "toggle_dark", "Light/dark", show=False, id="app.theme"),
         Binding("q", "quit", "Quit", id="app.quit"),
         Binding("ctrl+q", "quit", "Quit", show=False, id="app.quit2", priority=True),
     ]
@@ -58,6 +64,10 @@ class TuiqaApp(App):
 
     def on_mount(self) -> None:
         self._install_signal_handlers()
+        pref = self.project.coder_pref(self.session.coder)
+        wanted = os.environ.get("TUIQA_THEME") or (pref.ui_theme if pref is not None else "") or DEFAULT_THEME
+        self.theme = wanted if wanted in self.available_themes else DEFAULT_THEME
+        self._theme_ready = True
         if self._turn_blind_on:
             self.call_after_refresh(self._remember_blind)
         self.push_screen(CodingScreen())
@@ -155,6 +165,26 @@ class TuiqaApp(App):
 
         self.push_screen(ProgressScreen(f"Exporting {fmt}…", work))
 
+    def watch_theme(self, theme: str) -> None:
+        """Remember the theme for this coder in this project."""
+        if not getattr(self, "_theme_ready", False) or self.project.store.readonly:
+            return
+        pref = self.project.coder_pref(self.session.coder)
+        if pref is not None and pref.ui_theme == theme:
+            return
+        from ..model import CoderPref
+
+        change = self.project.change("theme")
+        change.create(CoderPref, CoderPref.make_id(self.session.coder), record=False,
+                      coder=self.session.coder, ui_theme=theme)
+        try:
+            self.project.commit(change, self.session.coder)
+        except Exception as exc:  # a preference is not worth interrupting anyone for
+            self.log.warning(f"could not remember the theme: {exc}")
+
+    def action_toggle_dark(self) -> None:
+        self.theme = LIGHT_THEME if self.current_theme.dark else DEFAULT_THEME
+
     def _blind_on(self) -> None:
         self.blind = True
         self._remember_blind()
@@ -172,6 +202,8 @@ class TuiqaApp(App):
         yield from super().get_system_commands(screen)
         yield SystemCommand("Help: keys", "Every key of every screen", self.action_help)
         yield SystemCommand("Journal: open the reflexive journal", "key F2 or #", self.action_journal)
+        yield SystemCommand("Theme: light / dark", "switch between the light and the dark theme (F3)",
+                            self.action_toggle_dark)
         if self.blind:
             from .screens.team import confirm_blind_off
 

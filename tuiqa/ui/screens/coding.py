@@ -146,9 +146,10 @@ class CodingScreen(Screen):
         qline = Text(end="")
         qline.append(f"{q.key if q else '?'} ", style="bold reverse")
         qline.append(" ")
-        qline.append_text(plain(q.text if q else "(unknown question)", style="bold"))
+        room = max(2 * (self.size.width - 2) - len(qline) - 1, 20)
+        qline.append_text(plain(q.text if q else "(unknown question)", style="bold", limit=room))
         question.update(qline)
-        pline = Text(end="")
+        pline = Text(end="", no_wrap=True, overflow="ellipsis")
         pline.append(part.pid if part else "?", style="bold")
         if part:
             for attr in project.attributes:
@@ -164,11 +165,17 @@ class CodingScreen(Screen):
         marks: list[Mark] = []
         lines = Text(end="")
         me = app.session.coder
+        shown_lines = 4  # the list's fixed height
         for number, c in enumerate(codings, 1):
             self._numbers[c.id] = number
             code = project.code(c.code_id)
             colour = colour_for(c.code_id, code.colour if code else "")
             marks.append(Mark(number, c.start, c.end, colour, c.coder == me))
+            if number > shown_lines or (number == shown_lines and len(codings) > shown_lines):
+                if number == shown_lines:
+                    lines.append(f"\n… and {len(codings) - shown_lines + 1} more, tagged in the text "
+                                 "(x lists yours)", style="dim italic")
+                continue
             if number > 1:
                 lines.append("\n")
             lines.append(f"{app.glyphs.tag_open}{number}{app.glyphs.tag_close} ", style=f"bold {colour}")
@@ -212,8 +219,8 @@ class CodingScreen(Screen):
         app = self.tapp
         nav = self.nav
         r = nav.current
-        # one line; a message may take a second so it is never cut off
-        text = Text(end="", no_wrap=not self._message, overflow="ellipsis")
+        # two fixed lines: where you are, then the last message (or what to press)
+        text = Text(end="", no_wrap=True, overflow="ellipsis")
         total = len(nav)
         text.append(f"{nav.index + 1 if total else 0}/{total}", style="bold")
         done = app.project.is_done(r.id, app.session.coder) if r else False
@@ -223,20 +230,22 @@ class CodingScreen(Screen):
             text.append(" not done", style="yellow")
         if app.blind:
             text.append(" · BLIND", style="bold red")
+        text.append(f" · {app.session.coder}: {nav.done_count()}/{total} done")
+        text.append(f" · by {nav.order}")
+        if nav.filter is not None:
+            text.append(" · ")
+            text.append_text(plain(nav.filter.describe(), style="bold"))
+        if not self.show_all_coders and not app.blind:
+            text.append(" · mine only", style="bold")
+        if r and not self.selection.is_whole(r.text):
+            text.append(f" · sel {self.selection.start}–{self.selection.end}")
+        second = Text(end="", no_wrap=True, overflow="ellipsis")
         if self._message:
-            # A message replaces the rest until the next move, so it is never cut off.
-            text.append("  │ ", style="dim")
-            text.append_text(plain(self._message, style="italic"))
+            second.append_text(plain(self._message, style="italic"))
         else:
-            text.append(f" · {app.session.coder}: {nav.done_count()}/{total} done")
-            text.append(f" · by {nav.order}")
-            if nav.filter is not None:
-                text.append(" · ")
-                text.append_text(plain(nav.filter.describe(), style="bold"))
-            if not self.show_all_coders and not app.blind:
-                text.append(" · mine only", style="bold")
-            if r and not self.selection.is_whole(r.text):
-                text.append(f" · sel {self.selection.start}–{self.selection.end}")
+            second.append("↓↑ select a sentence · c code · d done · n next · ? every key", style="dim")
+        text.append("\n")
+        text.append_text(second)
         self.query_one("#status", Static).update(text)
 
     def say(self, message: str) -> None:

@@ -17,11 +17,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Input, OptionList, Static
-from textual.widgets.option_list import Option
+from textual.widgets import Input, Static
 
 from ...fuzzy import rank
 from ...text import one_line
+from ..widgets.rowlist import RowList
 
 SHOWN = 60
 
@@ -79,7 +79,8 @@ class PickerScreen(ModalScreen[PickResult | None]):
         with Vertical(id="picker"):
             yield Static(Text(self.title_text, style="bold"), id="picker-title")
             yield Input(placeholder=self.placeholder, id="picker-input")
-            yield OptionList(id="picker-list", markup=False)
+            yield RowList(lambda row, width: self._prompt(*row), id="picker-list",
+                          key=lambda row: row[0].key, fixed_rows=SHOWN + 4)
             yield Static(Text(self.hint or self._default_hint(), style="dim"), id="picker-hint")
 
     def _default_hint(self) -> str:
@@ -110,11 +111,12 @@ class PickerScreen(ModalScreen[PickResult | None]):
         contains = any(folded in item.haystack().casefold() for item, _ in matches)
         matches = matches + sticky if contains or not query else sticky + matches
         self.shown = [item for item, _ in matches]
-        options = [Option(self._prompt(item, marks), id=None) for item, marks in matches]
-        ol = self.query_one(OptionList)
-        ol.set_options(options)
-        if options:
-            ol.highlighted = 0
+        self.query_one(RowList).set_rows(matches)
+        found = sum(1 for item in self.shown if not item.sticky)
+        hint = self.hint or self._default_hint()
+        self.query_one("#picker-hint", Static).update(
+            Text(f"{found}{'+' if found >= SHOWN else ''} match{'es' if found != 1 else ''} · {hint}",
+                 style="dim"))
 
     def _prompt(self, item: PickerItem, marks: list[int]) -> Text:
         label = one_line(item.label)
@@ -122,25 +124,25 @@ class PickerScreen(ModalScreen[PickResult | None]):
         text = Text(mark, end="")
         start = len(text)
         text.append(label, style=item.style)
-        for i in marks:
-            if i < len(label):
-                text.stylize(Style(bold=True, underline=True), start + i, start + i + 1)
+        # matched letters in runs: one style change per run, not per letter (fewer bytes per key)
+        runs: list[list[int]] = []
+        for i in sorted(m for m in marks if m < len(label)):
+            if runs and runs[-1][1] == i:
+                runs[-1][1] = i + 1
+            else:
+                runs.append([i, i + 1])
+        for a, b in runs:
+            text.stylize(Style(bold=True, underline=True), start + a, start + b)
         if item.detail:
             text.append("  " + one_line(item.detail, 60), style="dim")
         return text
 
     def action_move(self, delta: int) -> None:
-        ol = self.query_one(OptionList)
-        if not ol.option_count:
-            return
-        current = ol.highlighted if ol.highlighted is not None else 0
-        ol.highlighted = max(0, min(ol.option_count - 1, current + delta))
+        self.query_one(RowList).action_cursor(delta)
 
     def _highlighted_item(self) -> PickerItem | None:
-        ol = self.query_one(OptionList)
-        if ol.highlighted is None or ol.highlighted >= len(self.shown):
-            return None
-        return self.shown[ol.highlighted]
+        row = self.query_one(RowList).current
+        return row[0] if row is not None else None
 
     def action_toggle_mark(self) -> None:
         if not self.multi:
@@ -152,9 +154,8 @@ class PickerScreen(ModalScreen[PickResult | None]):
             del self.marked[item.key]
         else:
             self.marked[item.key] = item
-        ol = self.query_one(OptionList)
-        index = ol.highlighted
-        ol.replace_option_prompt_at_index(index, self._prompt(item, []))
+        rows = self.query_one(RowList)
+        rows.refresh_row(rows.cursor)
         self.action_move(1)
 
     def action_choose(self) -> None:
@@ -167,8 +168,8 @@ class PickerScreen(ModalScreen[PickResult | None]):
             return
         self.dismiss(PickResult([item], query))
 
-    @on(OptionList.OptionSelected)
-    def _clicked(self, event: OptionList.OptionSelected) -> None:
+    @on(RowList.Selected)
+    def _clicked(self, event: RowList.Selected) -> None:
         event.stop()
         self.action_choose()
 

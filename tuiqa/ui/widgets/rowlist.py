@@ -59,17 +59,27 @@ class RowList(ScrollView, Generic[T], can_focus=True):
             return self.rowlist
 
     def __init__(self, render_row: Callable[[T, int], Text], *, id: str | None = None,
-                 key: Callable[[T], Any] | None = None) -> None:
+                 key: Callable[[T], Any] | None = None, fixed_rows: int = 0) -> None:
+        """``fixed_rows``: keep the scrollable height at least this many rows, so a list that
+        grows and shrinks as you type never changes its layout (which repaints everything)."""
         super().__init__(id=id)
+        self._fixed_rows = fixed_rows
         self._render_row = render_row
         self._key = key or (lambda row: row)
         self.rows: list[T] = []
         self.cursor = 0
+        #: what each screen line was last painted with (see set_rows)
+        self._on_screen: dict[int, tuple | None] = {}
 
     # -- data --------------------------------------------------------------------------------
 
     def set_rows(self, rows: Sequence[T], *, keep: Any = None) -> None:
-        """Replace the rows; the cursor stays on the row whose key is ``keep`` if it is there."""
+        """Replace the rows; the cursor stays on the row whose key is ``keep`` if it is there.
+
+        Only the screen lines whose content changed are repainted (a picker narrowing as you
+        type rewrites a few lines, not the whole list).
+        """
+        before = [self._on_screen.get(y) for y in range(max(self.size.height, 0))]
         self.rows = list(rows)
         index = 0
         if keep is not None:
@@ -80,9 +90,28 @@ class RowList(ScrollView, Generic[T], can_focus=True):
             else:
                 index = min(self.cursor, max(len(self.rows) - 1, 0))
         self.cursor = index
-        self.virtual_size = Size(self.size.width, len(self.rows))
-        self.refresh()
-        self.call_after_refresh(self._scroll_to_cursor)
+        self._scroll_to_cursor()
+        size = Size(self.size.width, max(len(self.rows), self.size.height, self._fixed_rows))
+        if size != self.virtual_size or not self.is_mounted:
+            self.virtual_size = size
+            self.refresh()
+            return
+        after = self._painted()
+        for y, (old, new) in enumerate(zip(before, after)):
+            if old != new:
+                self.refresh(Region(0, y, self.size.width, 1))
+
+    def _painted(self) -> list[tuple | None]:
+        """What each visible line would show now (text, styles, cursor)."""
+        top = int(self.scroll_offset.y)
+        return [self._signature(top + y) for y in range(max(self.size.height, 0))]
+
+    def _signature(self, index: int) -> tuple | None:
+        if index >= len(self.rows):
+            return None
+        text = self._render_row(self.rows[index], self.size.width)
+        return (text.plain, tuple((sp.start, sp.end, str(sp.style)) for sp in text.spans),
+                str(text.style), index == self.cursor)
 
     def refresh_row(self, index: int) -> None:
         y = index - int(self.scroll_offset.y)
@@ -107,8 +136,11 @@ class RowList(ScrollView, Generic[T], can_focus=True):
         index = int(self.scroll_offset.y) + y
         base = self.rich_style
         if index >= len(self.rows):
+            self._on_screen[y] = None
             return Strip.blank(width, base)
         text = self._render_row(self.rows[index], width)
+        self._on_screen[y] = (text.plain, tuple((sp.start, sp.end, str(sp.style)) for sp in text.spans),
+                              str(text.style), index == self.cursor)
         text.no_wrap = True
         text.overflow = "ellipsis"
         text.end = ""
@@ -118,8 +150,13 @@ class RowList(ScrollView, Generic[T], can_focus=True):
             strip = strip.apply_style(self.get_component_rich_style("rowlist--cursor"))
         return strip
 
+    def watch_scroll_y(self, old: float, new: float) -> None:
+        super().watch_scroll_y(old, new)
+        self._on_screen.clear()  # every line is repainted after a scroll
+
     def on_resize(self) -> None:
-        self.virtual_size = Size(self.size.width, len(self.rows))
+        self._on_screen.clear()
+        self.virtual_size = Size(self.size.width, max(len(self.rows), self.size.height, self._fixed_rows))
 
     # -- moving ------------------------------------------------------------------------------
 
