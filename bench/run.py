@@ -35,6 +35,9 @@ TARGETS = {
     "import_s": ("<=", 5.0),
     "peak_rss_mb": ("<=", 300.0),
     "agreement_s": ("<=", 1.0),
+    "bytes_per_next": ("<=", 4096),
+    "bytes_per_picker_key": ("<=", 1024),
+    "idle_bytes_per_s": ("<=", 0),
 }
 
 
@@ -70,6 +73,34 @@ def floor_fsync_ms(directory: Path, n: int = 200) -> float:
         os.close(fd)
         path.unlink()
     return statistics.median(times)
+
+
+def measure_bytes(directory: Path, copy: Path) -> dict:
+    """Bytes the real app writes to a pseudo-terminal for one key (80×24)."""
+    import pty_bytes
+
+    shutil.copytree(directory, copy, ignore=shutil.ignore_patterns("backups"))
+    try:
+        found = pty_bytes.measure(str(copy), keys=20)
+    finally:
+        shutil.rmtree(copy, ignore_errors=True)
+    return {k: v for k, v in found.items() if not k.startswith("samples")}
+
+
+def measure_exports(directory: Path, out: Path) -> dict:
+    """Seconds to write the whole project in every export format."""
+    from tuiqa.exporters import ExportContext, export, load_all
+    from tuiqa.project import Project
+
+    out.mkdir(exist_ok=True)
+    results: dict = {}
+    with Project.open(directory) as project:
+        for name, fmt in sorted(load_all().items()):
+            t = time.perf_counter()
+            path = export(project, name, out / f"all.{fmt.extension}", ExportContext())
+            results[f"export_s_{name.replace('-', '_')}"] = round(time.perf_counter() - t, 2)
+            path.unlink()
+    return results
 
 
 def measure_agreement(directory: Path) -> dict:
@@ -191,7 +222,9 @@ def main(argv=None) -> int:
         results["codebook_open_ms"] = round(statistics.median(cb_open), 1)
         results["codebook_filter_ms_p95"] = round(percentile(cb_filter, 95), 1)
         results["themes_open_ms"] = round(statistics.median(th_open), 1)
+        results.update(measure_bytes(work / "project", work / "pty"))
         results.update(measure_agreement(work / "project"))
+        results.update(measure_exports(work / "project", work / "exports"))
         if args.keep:
             shutil.copytree(work / "project", args.keep, dirs_exist_ok=False)
     finally:

@@ -17,6 +17,7 @@ Spans are Unicode code-point offsets into the response text, end-exclusive.
 from __future__ import annotations
 
 import uuid
+from collections.abc import MutableMapping
 from typing import Any, ClassVar
 
 # Namespace for deterministic IDs. Never change it: IDs must agree across machines and versions.
@@ -137,6 +138,53 @@ class Response:
         obj.id, obj.participant_id, obj.question_id, obj.hash = id, participant_id, question_id, hash
         obj._text, obj._src = index, chunk
         return obj
+
+
+class Responses(MutableMapping):
+    """The answers of a project opened from its cache: each :class:`Response` is made the first
+    time it is asked for (50,000 objects made up front cost ~50 ms before the first paint)."""
+
+    __slots__ = ("_rows", "_made")
+
+    def __init__(self, rows: dict[str, tuple]) -> None:
+        self._rows = rows  # id -> (participant_id, question_id, hash, index, TextChunk)
+        self._made: dict[str, Response] = {}
+
+    def __getitem__(self, rid: str) -> Response:
+        made = self._made.get(rid)
+        if made is None:
+            pid, qid, hash_, index, chunk = self._rows[rid]
+            made = self._made[rid] = Response.deferred(rid, pid, qid, hash_, index, chunk)
+        return made
+
+    def get(self, rid, default=None):
+        return self[rid] if rid in self._rows else default
+
+    def __setitem__(self, rid: str, response: Response) -> None:
+        self._made[rid] = response
+        self._rows[rid] = (response.participant_id, response.question_id, response.hash, 0, None)
+
+    def __delitem__(self, rid: str) -> None:
+        del self._rows[rid]
+        self._made.pop(rid, None)
+
+    def __contains__(self, rid: object) -> bool:
+        return rid in self._rows
+
+    def __iter__(self):
+        return iter(self._rows)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def keys(self):
+        return self._rows.keys()  # a real dict view: set operations work
+
+    def values(self):
+        return [self[rid] for rid in self._rows]
+
+    def items(self):
+        return [(rid, self[rid]) for rid in self._rows]
 
 
 class TextChunk:

@@ -12,7 +12,7 @@ import os
 from collections import deque
 from dataclasses import dataclass
 
-from . import codebook, coders, quotes, review, themes
+from . import codebook, quotes, review, themes
 from .colours import parse_colour
 from .model import CoderPref, Coding, Memo, Response
 from .project import ChangeError, Project, UndoRecord, restamp
@@ -359,7 +359,10 @@ class Session:
 
     # -- disagreements ---------------------------------------------------------------------------
 
-    def resolve_disagreement(self, item: coders.Disagreement, decision: str, comment: str = "") -> Outcome:
+    def resolve_disagreement(self, item, decision: str, comment: str = "") -> Outcome:
+        """Settle a :class:`tuiqa.coders.Disagreement` into the consensus layer."""
+        from . import coders  # (the agreement statistics load only when they are used)
+
         change = self.project.change("resolve a disagreement")
         coders.resolve(self.project, change, item, decision, comment=comment, by=self.coder)
         self._commit(change)

@@ -27,7 +27,7 @@ import stat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..model import ENTITY_TYPES, Entity, Participant, Question, Response, TextChunk
+from ..model import ENTITY_TYPES, Entity, Participant, Question, Responses, TextChunk
 from .files import atomic_write, make_private_dir
 
 if TYPE_CHECKING:
@@ -193,16 +193,16 @@ class Cached:
         parts, questions, responses, attributes, meta, sequences, per_chunk = self._section("survey")
         st.participants = {row[0]: Participant(*row) for row in parts}
         st.questions = {row[0]: Question(*row) for row in questions}
-        # Answer texts (most of the survey's bytes) are decoded a chunk at a time, on first use.
-        deferred = Response.deferred
-        out = {}
+        # Answer texts (most of the survey's bytes) are decoded a chunk at a time, on first use,
+        # and each Response object is made when first asked for.
+        rows = {}
         chunk = None
         for i, (rid, pid, qid, hash_) in enumerate(responses):
             index = i % per_chunk
             if index == 0:
                 chunk = TextChunk(self._loader(f"text:{i // per_chunk}"))
-            out[rid] = deferred(rid, pid, qid, hash_, index, chunk)
-        st.responses = out
+            rows[rid] = (pid, qid, hash_, index, chunk)
+        st.responses = Responses(rows)
         st.attributes = list(attributes)
         st.survey_meta = dict(meta)
         st.sequences = dict(sequences)

@@ -16,9 +16,9 @@ from textual.screen import Screen
 from ..navigation import BY_PARTICIPANT, Navigator
 from ..project import Project
 from ..session import Session
+from .console import ConsoleGlyphs, console_mode
 from .render import glyphs
 from .screens.coding import CodingScreen
-from .screens.help import HelpScreen, binding_rows
 
 REFRESH_SECONDS = 1.5
 #: The terminal's own colours: right on dark and light terminals, in 16 colours, and cheapest on a
@@ -48,6 +48,8 @@ class TuiqaApp(App):
         self.blind = blind or session.blind
         self._turn_blind_on = blind and not session.blind
         self.glyphs = glyphs()
+        if console_mode():  # the Linux console: every painted line uses only its font's glyphs
+            self._filters.append(ConsoleGlyphs())
         self.navigator = Navigator(project, session.coder, order)
         self.refresh_seconds = refresh_seconds
         self.hung_up = False
@@ -141,6 +143,8 @@ class TuiqaApp(App):
     # -- actions -----------------------------------------------------------------------------
 
     def action_help(self) -> None:
+        from .screens.help import HelpScreen, binding_rows
+
         groups = [(cls.HELP_GROUP, binding_rows(cls)) for cls in screen_classes()]
         groups.append(("Everywhere", binding_rows(TuiqaApp)
                        + [("Ctrl+P", "Command palette: every action by name")]))

@@ -18,7 +18,6 @@ from ...store.stamps import stamp_local
 from ...text import one_line
 from ..render import Mark, plain
 from ..widgets.response_view import ResponseView
-from .dialogs import MemoScreen
 from .picker import PickerItem, PickerScreen, PickResult
 
 if TYPE_CHECKING:
@@ -486,6 +485,8 @@ class CodingScreen(Screen):
             if text is None:
                 return
             self.say(session.save_memo("response", r.id, text).message)
+
+        from .dialogs import MemoScreen  # (TextArea loads when first needed, not at start-up)
 
         self.app.push_screen(MemoScreen(title, mine.text if mine else "", others), saved)
 

@@ -123,7 +123,8 @@ class PickerScreen(ModalScreen[PickResult | None]):
         mark = "✓ " if item.key in self.marked else "  " if self.multi else ""
         text = Text(mark, end="")
         start = len(text)
-        text.append(label, style=item.style)
+        # no per-code colour here: every style change costs bytes on each keystroke
+        text.append(label, style="bold" if item.sticky else "")
         # matched letters in runs: one style change per run, not per letter (fewer bytes per key)
         runs: list[list[int]] = []
         for i in sorted(m for m in marks if m < len(label)):
