@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from rich.style import Style
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -74,6 +73,7 @@ class PickerScreen(ModalScreen[PickResult | None]):
         self.hint = hint
         self.marked: dict[str, PickerItem] = {}
         self.shown: list[PickerItem] = []
+        self._last_hint = ""
 
     def compose(self) -> ComposeResult:
         with Vertical(id="picker"):
@@ -85,8 +85,8 @@ class PickerScreen(ModalScreen[PickResult | None]):
 
     def _default_hint(self) -> str:
         if self.multi:
-            return "↑↓ move · Tab mark several · Enter choose · Esc cancel"
-        return "↑↓ move · Enter choose · Esc cancel"
+            return "Enter choose · Tab mark several · Esc cancel"
+        return "Enter choose · Esc cancel"
 
     def on_mount(self) -> None:
         inp = self.query_one(Input)
@@ -113,27 +113,22 @@ class PickerScreen(ModalScreen[PickResult | None]):
         self.shown = [item for item, _ in matches]
         self.query_one(RowList).set_rows(matches)
         found = sum(1 for item in self.shown if not item.sticky)
-        hint = self.hint or self._default_hint()
-        self.query_one("#picker-hint", Static).update(
-            Text(f"{found}{'+' if found >= SHOWN else ''} match{'es' if found != 1 else ''} · {hint}",
-                 style="dim"))
+        hint = f"{found}{'+' if found >= SHOWN else ''} match{'es' if found != 1 else ''} · " + \
+            (self.hint or self._default_hint())
+        if hint != self._last_hint:  # repaint the hint only when it says something new
+            self._last_hint = hint
+            self.query_one("#picker-hint", Static).update(Text(hint, style="dim", no_wrap=True,
+                                                               overflow="ellipsis"))
 
     def _prompt(self, item: PickerItem, marks: list[int]) -> Text:
         label = one_line(item.label)
         mark = "✓ " if item.key in self.marked else "  " if self.multi else ""
         text = Text(mark, end="")
         start = len(text)
-        # no per-code colour here: every style change costs bytes on each keystroke
+        # Plain rows: no per-code colour and no underlined matches, so a row that stays where it
+        # was as you type is not repainted (each keystroke costs a few hundred bytes over SSH).
         text.append(label, style="bold" if item.sticky else "")
-        # matched letters in runs: one style change per run, not per letter (fewer bytes per key)
-        runs: list[list[int]] = []
-        for i in sorted(m for m in marks if m < len(label)):
-            if runs and runs[-1][1] == i:
-                runs[-1][1] = i + 1
-            else:
-                runs.append([i, i + 1])
-        for a, b in runs:
-            text.stylize(Style(bold=True, underline=True), start + a, start + b)
+        del start, marks
         if item.detail:
             text.append("  " + one_line(item.detail, 60), style="dim")
         return text
