@@ -83,7 +83,11 @@ def cmd_import(args: argparse.Namespace) -> int:
                 plan = plan_import(Path(args.survey), State(), **options)
             lines = describe(plan, directory, dry_run=True)
         else:
-            plan, lines = import_survey(directory, Path(args.survey), **options)
+            progress = ProgressLine(f"importing {Path(args.survey).name}")
+            try:
+                plan, lines = import_survey(directory, Path(args.survey), progress=progress, **options)
+            finally:
+                progress.close()
     except ImportError_ as exc:
         raise CliError(f"{exc}\nNothing was written.") from None
     _print_warnings(plan.warnings)
@@ -353,8 +357,12 @@ def cmd_merge(args: argparse.Namespace) -> int:
     directory = _project_dir(args)
     if other.resolve() == directory.resolve():
         raise CliError("that is the same project")
+    progress = ProgressLine(f"merging {other.name}")
     with _open_project(directory) as project:
-        report = merge_into(project, other, _coder(args))
+        try:
+            report = merge_into(project, other, _coder(args), progress)
+        finally:
+            progress.close()
     print("\n".join(report.lines(other)))
     return EXIT_OK
 

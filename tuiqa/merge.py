@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from .model import ENTITY_TYPES, Entity, Resolution, ThemeCode
 from .project import Project
@@ -96,13 +96,20 @@ def _ops_for(obj: Entity, known: Entity | None, fields: dict[str, Any], new_id: 
     return ops
 
 
-def merge_into(project: Project, other_dir: Path, coder: str) -> MergeReport:
-    """Merge ``other_dir`` into ``project`` (one journal transaction; conflicts recorded)."""
+def merge_into(project: Project, other_dir: Path, coder: str,
+               progress: Callable[[int, int], None] | None = None) -> MergeReport:
+    """Merge ``other_dir`` into ``project`` (one journal transaction; conflicts recorded).
+    ``progress(step, 4)``: reading the other copy, the survey, the rest, writing."""
     report = MergeReport()
+    step = progress or (lambda done, total: None)
+    step(0, 4)
     other = Project.open(other_dir, readonly=True)
     try:
+        step(1, 4)
         _merge_survey(project, other, report)
+        step(2, 4)
         ops = _entity_ops(project, other, report)
+        step(3, 4)
     finally:
         other.close(compact=False)
     if not ops:
@@ -115,6 +122,7 @@ def merge_into(project: Project, other_dir: Path, coder: str) -> MergeReport:
         report.conflicts = conflicts
         if conflicts:
             project.record_conflicts(conflicts, coder)
+    step(4, 4)
     return report
 
 

@@ -328,9 +328,9 @@ class CoderPref(Entity):
     """Per-coder preferences kept in the project (blind mode is remembered here)."""
 
     KIND = "coderpref"
-    FIELDS = ("coder", "blind", "recent", "ui_theme")
-    DEFAULTS = {"blind": False, "recent": (), "ui_theme": ""}
-    QUIET = frozenset({"recent", "ui_theme"})
+    FIELDS = ("coder", "blind", "recent", "ui_theme", "welcomed")
+    DEFAULTS = {"blind": False, "recent": (), "ui_theme": "", "welcomed": False}
+    QUIET = frozenset({"recent", "ui_theme", "welcomed"})
     REQUIRED = ("coder",)
     __slots__ = FIELDS
 

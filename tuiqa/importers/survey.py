@@ -146,8 +146,10 @@ def plan_import(
     questions: list[str] = (),  # type: ignore[assignment]
     sheet: str | None = None,
     table: Table | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> SurveyPlan:
-    """Read and check the file, and work out what importing it would add. Writes nothing."""
+    """Read and check the file, and work out what importing it would add. Writes nothing.
+    ``progress(done, total)`` is told how far through the rows it is."""
     try:
         table = table or read_table(path, sheet=sheet)
     except TableError as exc:
@@ -234,7 +236,10 @@ def plan_import(
         plan.question_keys[col.ident] = q.key
 
     next_porder = 1 + max((p.order for p in state.participants.values()), default=-1)
+    total = len(table.rows)
     for r, row in enumerate(table.rows):
+        if progress is not None and r % 500 == 0:
+            progress(r, total)
         pid = row[id_index].strip()
         attrs = {c.ident: normalise(row[c.index]).strip() for c in attr_cols}
         ident = participant_id(pid)
@@ -331,7 +336,8 @@ def _clip(text: str, n: int) -> str:
 
 
 def import_survey(project_dir: Path, path: Path, *, create: bool = True,
-                  progress: Callable[[str], None] | None = None, **options) -> tuple[SurveyPlan, list[str]]:
+                  progress: Callable[[int, int], None] | None = None,
+                  **options) -> tuple[SurveyPlan, list[str]]:
     """Check the file, then create/open the project and add the survey. All or nothing."""
     from ..project import Project
     from ..store.store import ProjectStore, is_project
@@ -341,7 +347,7 @@ def import_survey(project_dir: Path, path: Path, *, create: bool = True,
     if exists:
         project = Project.open(project_dir)
         try:
-            plan = plan_import(path, project.state, **options)
+            plan = plan_import(path, project.state, progress=progress, **options)
             if plan.changes_anything:
                 plan = project.store.replace_survey(lambda st: _replan_and_apply(plan, st, path, options))
         finally:
@@ -349,7 +355,7 @@ def import_survey(project_dir: Path, path: Path, *, create: bool = True,
     else:
         if not create:
             raise ImportError_(f"{project_dir} is not a tuiqa project")
-        plan = plan_import(path, State(), **options)
+        plan = plan_import(path, State(), progress=progress, **options)
         store = ProjectStore.create(project_dir)
         store.replace_survey(lambda st: apply_plan(plan, st))
     return plan, describe(plan, project_dir)

@@ -40,7 +40,8 @@ class TuiqaApp(App):
     ]
 
     def __init__(self, project: Project, session: Session, *, order: str = BY_PARTICIPANT,
-                 blind: bool = False, refresh_seconds: float = REFRESH_SECONDS) -> None:
+                 blind: bool = False, refresh_seconds: float = REFRESH_SECONDS,
+                 welcome: bool = True) -> None:
         super().__init__()
         self.project = project
         self.session = session
@@ -53,6 +54,7 @@ class TuiqaApp(App):
         self.navigator = Navigator(project, session.coder, order)
         self.refresh_seconds = refresh_seconds
         self.hung_up = False
+        self._welcome_wanted = welcome
         # Clipboard routes besides OSC 52 (tests replace them with fakes).
         from .. import clipboard
 
@@ -70,6 +72,9 @@ class TuiqaApp(App):
         wanted = os.environ.get("TUIQA_THEME") or (pref.ui_theme if pref is not None else "") or DEFAULT_THEME
         self.theme = wanted if wanted in self.available_themes else DEFAULT_THEME
         self._theme_ready = True
+        if self._welcome_wanted and not (pref is not None and pref.welcomed) \
+                and not self.project.store.readonly:
+            self.call_after_refresh(self._welcome)
         if self._turn_blind_on:
             self.call_after_refresh(self._remember_blind)
         self.push_screen(CodingScreen())
@@ -89,6 +94,23 @@ class TuiqaApp(App):
                 handler()
         for warning in self.project.store.warnings:
             self.notify(escape(warning), severity="warning", timeout=8)
+
+    def _welcome(self) -> None:
+        """The first time a coder opens a project: how to start."""
+        self.notify(
+            "Read the answer. ↓ selects a sentence (Shift+←/→ a word), c codes it, d marks the "
+            "answer done, n goes on. b is the codebook, t the themes, ? lists every key and "
+            "Ctrl+P finds any action. Every change is saved as you make it.",
+            title=escape(f"Welcome, {self.session.coder}"), timeout=20)
+        from ..model import CoderPref
+
+        change = self.project.change("welcomed")
+        change.create(CoderPref, CoderPref.make_id(self.session.coder), record=False,
+                      coder=self.session.coder, welcomed=True)
+        try:
+            self.project.commit(change, self.session.coder)
+        except Exception as exc:  # the welcome is not worth failing for
+            self.log.warning(f"could not remember the welcome: {exc}")
 
     def _remember_blind(self) -> None:
         self.session.set_blind(True)
