@@ -172,6 +172,18 @@ async def test_help_lists_every_key(sample_app):
         if not binding.description.startswith("Apply recent code"):
             assert binding.description in listed
     assert "Apply recent code 1 … 9" in listed
+    from tuiqa.ui.app import screen_classes
+
+    titles = [title for title, _ in help_screen.groups]
+    for cls in screen_classes():  # every screen has its group, every binding its line
+        assert cls.HELP_GROUP in titles
+        for binding in cls.BINDINGS:
+            if not binding.description[-1:].isdigit():
+                assert binding.description in listed, (cls.__name__, binding.description)
+    keys = [key for _, rows in help_screen.groups for key, _ in rows]
+    raw = [k for k in keys if "_" in k or any(w in k.split(" / ") for w in ("slash", "space", "f2"))]
+    assert not raw, raw  # keys read as a person types them: "/", "Space", "F2"
+    assert "/" in keys and "F2 / #" in keys
     assert "Next sentence" in screen_text(app)
     await pilot.press("escape")
     assert isinstance(app.screen, CodingScreen)
@@ -204,3 +216,128 @@ async def test_hostile_text_is_shown_literally(tmp_path):
         await pilot.press("c", *"[b]odd[/b]", "enter")  # a code name that looks like markup
         assert "[b]odd[/b]" in screen_text(app)
     app.project.close()
+
+
+def _invisible_text(app: TuiqaApp) -> list[str]:
+    """Text painted in the same colour as its background (after the app's colour filters)."""
+    update = app.screen._compositor.render_update(full=True)
+    hidden = []
+    segments = (seg for row in update.strips for chop in row for seg in chop)
+    for seg in segments:
+        style = seg.style
+        if not seg.text.strip() or style is None or style.color is None or style.bgcolor is None:
+            continue
+        if not style.color.is_default and style.color == style.bgcolor:
+            hidden.append(seg.text)
+    return hidden
+
+
+@pytest.mark.parametrize("theme_key", [(), ("f3",)], ids=["dark", "light"])
+async def test_no_color_leaves_the_text_readable_in_both_themes(sample_project, monkeypatch, theme_key):
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = make_app(sample_project)
+    async with app.run_test(size=SIZE, notifications=False) as pilot:
+        await pilot.pause()
+        await pilot.press(*theme_key, "down")
+        await pilot.pause()
+        assert app.no_color
+        assert "Thinking about Jo" in screen_text(app)
+        assert _invisible_text(app) == []
+        assert app.screen.selection.end > 0  # the selection still shows (reversed, not coloured)
+    app.project.close()
+
+
+async def test_f3_switches_light_and_dark_and_the_choice_is_remembered(sample_project):
+    app = make_app(sample_project)
+    async with app.run_test(size=SIZE, notifications=False) as pilot:
+        await pilot.pause()
+        assert app.theme == "ansi-dark"  # the terminal's own colours by default
+        before = app.export_screenshot()
+        await pilot.press("f3")
+        await pilot.pause()
+        assert app.theme == "textual-light" and not app.current_theme.dark
+        assert app.export_screenshot() != before  # a user sees the change
+        await pilot.press("f3")
+        await pilot.pause()
+        assert app.current_theme.dark
+        await pilot.press("f3")
+        await pilot.pause()
+    app.project.close()
+
+    app = make_app(sample_project)  # reopened: light again, for this coder only
+    async with app.run_test(size=SIZE, notifications=False) as pilot:
+        await pilot.pause()
+        assert app.theme == "textual-light"
+        app.action_terminal_colours()
+        await pilot.pause()
+        assert app.theme == "ansi-dark"
+    app.project.close()
+    app = make_app(sample_project, coder="someone-else")
+    async with app.run_test(size=SIZE, notifications=False) as pilot:
+        await pilot.pause()
+        assert app.theme == "ansi-dark"
+    app.project.close()
+
+
+async def test_first_run_hint_once_per_coder(sample_project):
+    def welcomes(app):
+        return [n for n in app._notifications if (n.title or "").startswith("Welcome")]
+
+    for expected in (1, 0):  # the first time, then never again for this coder
+        app = make_app(sample_project, coder="newcomer")
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            await pilot.pause()
+            hints = welcomes(app)
+            assert len(hints) == expected
+            if hints:
+                assert "c codes it" in hints[0].message and "Ctrl+P" in hints[0].message
+        app.project.close()
+
+
+def _screen_rows(app: TuiqaApp) -> list[str]:
+    update = app.screen._compositor.render_update(full=True)
+    return ["".join(seg.text for chop in row for seg in chop) for row in update.strips]
+
+
+def _where(app: TuiqaApp, needle: str) -> tuple[int, int]:
+    for y, row in enumerate(_screen_rows(app)):
+        if needle in row:
+            return row.index(needle), y
+    raise AssertionError(f"{needle!r} is not on the screen")
+
+
+async def test_mouse_click_selects_the_sentence_under_the_pointer(sample_app):
+    app, pilot = sample_app
+    r = app.navigator.current
+    assert r.text.startswith("Recovery isn't a straight line. Ten weeks")
+    x, y = _where(app, "Ten weeks")
+    await pilot.click(offset=(x + 4, y))  # on "weeks", after the ⟨n⟩ tag drawn before it
+    sel = app.screen.selection
+    assert r.text[sel.start:sel.end].startswith("Ten weeks is still ten weeks")
+    assert r.text[sel.start:sel.end].endswith("bereavement.")
+    x, y = _where(app, "honest")
+    await pilot.click(offset=(x, y), shift=True)  # shift-click grows it to that sentence
+    grown = app.screen.selection
+    assert grown.start == sel.start and r.text[grown.start:grown.end].endswith("just done.")
+    await pilot.press("c")  # and the keyboard takes it from there
+    assert isinstance(app.screen, PickerScreen)
+    await pilot.press("escape")
+
+
+async def test_mouse_click_in_lists_and_footer(sample_app):
+    app, pilot = sample_app
+    from tuiqa.ui.screens.codebook import CodebookScreen
+    from tuiqa.ui.widgets.rowlist import RowList
+
+    x, y = _where(app, "Codeboo")  # the footer's key is clickable (cut short at 80 columns)
+    await pilot.click(offset=(x, y))
+    await pilot.pause()
+    assert isinstance(app.screen, CodebookScreen)
+    table = app.screen.query_one(RowList)
+    x, y = _where(app, "stigma")
+    await pilot.click(offset=(x, y))
+    assert app.project.code_name(app.screen.current_id()) == "stigma"
+    await pilot.click(offset=(x, y), times=2)  # a double click opens its extracts
+    await pilot.pause()
+    assert "stigma" in screen_text(app) and not isinstance(app.screen, CodebookScreen)

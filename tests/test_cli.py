@@ -224,3 +224,31 @@ def test_import_codings_bad_coder_name_is_an_error(project, tmp_path, capsys):
     code, _, err = cli(capsys, "import-codings", codings, "-p", project, "--coder", "consensus")
     assert code == 1
     assert "reserved" in err
+
+
+# -- tuiqa demo ----------------------------------------------------------------------------------
+
+
+def test_demo_makes_a_project_with_two_coders_and_draft_themes_in_the_data_folder(capsys, tmp_path):
+    from tuiqa.project import Project
+
+    code, out, _ = cli(capsys, "demo", "--no-open")
+    assert code == 0 and "Created the demo project" in out
+    folder = tmp_path / "xdg-data" / "tuiqa" / "demo"  # conftest points XDG_DATA_HOME here
+    assert str(folder) in out
+    assert (folder.stat().st_mode & 0o077) == 0
+    code, out, _ = cli(capsys, "demo", "--no-open")  # a second run reopens, keeps the work
+    assert code == 0 and out.startswith("Opening")
+
+    code, out, err = cli(capsys, "agreement", folder, "--coders", "lead", "kit", "--format", "json")
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["units_compared"] == 30  # every Q1 answer, finished by both coders
+    assert 0.5 < result["overall"]["cohen_kappa"] < 0.7  # they agree, not perfectly
+    with Project.open(folder, readonly=True) as project:
+        names = {t.name for t in project.state.table("theme").values() if not t.deleted}
+        assert "Recovery on Jo's terms" in names and "Stretched staff" in names
+        assert {c.coder for c in project.all_codings()} == {"lead", "kit"}
+
+    code, out, _ = cli(capsys, "demo", "--no-open", "--reset")
+    assert code == 0 and out.startswith("Created")

@@ -630,3 +630,22 @@ def test_bundled_sample_survey_imports(tmp_path, capsys):
             "What might make that difficult for you?"
         assert all("\r" not in r.text for r in p.responses.values())
     assert "participants: 30 in the file (30 new)" in out
+
+
+def test_ctrl_c_while_reading_a_survey_leaves_no_project_and_no_change(tmp_path):
+    def interrupt_halfway(done, total):
+        raise KeyboardInterrupt  # what Ctrl+C does on the command line, while rows are read
+
+    new = tmp_path / "new-study"
+    with pytest.raises(KeyboardInterrupt):
+        import_survey(new, SAMPLE / "survey.csv", progress=interrupt_halfway)
+    assert not new.exists()  # no half-made project folder
+
+    existing = tmp_path / "study"
+    import_survey(existing, SAMPLE / "survey.csv")
+    more = write(tmp_path / "more.csv", (SAMPLE / "survey.csv").read_text(encoding="utf-8")
+                 .replace("P1,", "P1b,", 1))
+    before = snapshot(existing)
+    with pytest.raises(KeyboardInterrupt):
+        import_survey(existing, more, progress=interrupt_halfway)
+    assert snapshot(existing) == before

@@ -303,3 +303,96 @@ async def test_agreement_and_disagreement_screens(sample_project):
         assert len(app.screen.items) == total - 1
         assert C.resolutions(p)[0].decision == "keep:ann"
     p.close()
+
+
+def _files(directory):
+    return {str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*"))
+            if p.is_file() and ".lock" not in p.name}
+
+
+@pytest.mark.parametrize("stop_at", [0, 1, 2, 3])
+def test_a_merge_stopped_before_writing_leaves_the_project_as_it_was(sample_project, tmp_path, stop_at):
+    import threading
+
+    from tuiqa.longwork import Cancelled
+
+    laptop = tmp_path / "laptop"
+    shutil.copytree(sample_project, laptop)
+    with Project.open(laptop) as there:
+        Session(there, "bea").create_and_apply(sorted(there.responses)[0], 0, 5, "from the laptop", "latent")
+    with Project.open(sample_project) as here:
+        here.store.compact()
+    before = _files(sample_project)
+    cancel = threading.Event()
+
+    def progress(done, total):
+        if done == stop_at:
+            cancel.set()  # Esc pressed during this step: the next step stops
+
+    with Project.open(sample_project) as here:
+        with pytest.raises(Cancelled):
+            merge_into(here, laptop, "ann", progress, cancel)
+        assert here.code_by_name("from the laptop") is None
+    assert _files(sample_project) == before  # not a byte written
+    with Project.open(sample_project, readonly=True) as here:
+        assert here.code_by_name("from the laptop") is None
+    with Project.open(sample_project) as here:  # and nothing stops it next time
+        merge_into(here, laptop, "ann")
+        assert here.code_by_name("from the laptop") is not None
+
+
+def test_ctrl_c_while_writing_is_held_back_until_the_write_is_done(capsys):
+    import os
+    import signal
+
+    from tuiqa.longwork import uninterrupted
+
+    finished = False
+    with uninterrupted():
+        os.kill(os.getpid(), signal.SIGINT)
+        finished = True
+    assert finished
+    assert "finished rather than left half done" in capsys.readouterr().err
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    with pytest.raises(KeyboardInterrupt):  # outside, Ctrl+C works as before
+        os.kill(os.getpid(), signal.SIGINT)
+        import time
+
+        time.sleep(1)
+
+
+async def test_merge_from_the_command_palette_with_a_progress_bar(sample_project, tmp_path):
+    from textual.widgets import Input
+
+    from tuiqa.ui.app import TuiqaApp
+    from tuiqa.ui.screens.progress import ProgressScreen
+
+    laptop = tmp_path / "laptop"
+    shutil.copytree(sample_project, laptop)
+    with Project.open(laptop) as there:
+        rid = sorted(there.responses)[0]
+        Session(there, "bea").create_and_apply(rid, 0, 5, "from the laptop", "latent")
+
+    p = Project.open(sample_project)
+    app = TuiqaApp(p, Session(p, "ann"), refresh_seconds=0, welcome=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+p", *"Merge: bring in", "enter")
+        await pilot.pause()
+        app.screen.query_one(Input).value = str(tmp_path / "nowhere")  # as if pasted
+        await pilot.press("enter")
+        await pilot.pause()
+        assert p.code_by_name("from the laptop") is None  # not a project: said so, nothing done
+        assert any("not a tuiqa project" in n.message for n in app._notifications)
+        await pilot.press("ctrl+p", *"Merge: bring in", "enter")
+        await pilot.pause()
+        app.screen.query_one(Input).value = str(laptop)
+        await pilot.press("enter")
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert not isinstance(app.screen, ProgressScreen)
+        assert p.code_by_name("from the laptop") is not None
+        assert any("from laptop" in n.message.lower() or "brought" in n.message.lower()
+                   for n in app._notifications)
+    p.close()

@@ -100,3 +100,37 @@ def test_snap_span_is_within_bounds_aligned_and_covers_the_request(text, a, b):
     clamped_lo, clamped_hi = max(0, min(lo, len(text))), max(0, min(hi, len(text)))
     assert s <= clamped_lo and e >= clamped_hi
     assert cluster_bounds(text)[0] == 0 and cluster_bounds(text)[-1] == len(text)
+
+
+# -- clicks: the sentence under the pointer ----------------------------------------------------
+
+
+def test_sentence_at_and_shift_click_extend():
+    text = "One. Two words here! Three?"
+    assert Selection.sentence_at(text, 0) == Selection(0, 4)
+    assert Selection.sentence_at(text, 7) == Selection(5, 20)
+    assert Selection.sentence_at(text, 4) == Selection(5, 20)  # the gap belongs to what follows
+    assert Selection.sentence_at(text, len(text)) == Selection(21, 27)
+    assert Selection(0, 4).extend_to(text, 22) == Selection(0, 27)
+    assert Selection(21, 27).extend_to(text, 1) == Selection(0, 27)  # backwards too
+    assert Selection.sentence_at("", 0) == Selection(0, 0)
+
+
+def test_offset_at_maps_cells_back_to_the_answer_through_tags_wide_letters_and_lines():
+    from tuiqa.ui.render import Mark, offset_at, response_text
+
+    text = "日本語 is wide. Second line\nthird"
+    sources: list[int] = []
+    shown = response_text(text, [Mark(1, 4, 6, "red")], 0, len(text), show_selection=False,
+                          sources=sources).plain
+    assert shown.startswith("日本語 ⟨1⟩is") and len(sources) == len(shown)
+    assert offset_at(shown, sources, 0, 0, 40) == 0
+    assert offset_at(shown, sources, 1, 0, 40) == 0  # the right half of a wide letter
+    assert offset_at(shown, sources, 2, 0, 40) == 1
+    assert offset_at(shown, sources, 7, 0, 40) == 4  # on the tag: the coded word it marks
+    assert offset_at(shown, sources, 10, 0, 40) == 4  # "i" of "is"
+    assert offset_at(shown, sources, 0, 1, 40) == text.index("third")
+    assert offset_at(shown, sources, 79, 1, 40) == len(text) - 1  # past the end of a line
+    assert offset_at(shown, sources, 0, 2, 40) is None  # below the text
+    narrow = offset_at(shown, sources, 0, 1, 12)  # wrapped at 12 cells: row 1 starts later
+    assert text[narrow:].startswith("wide.")

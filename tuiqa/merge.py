@@ -22,8 +22,10 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+import threading
 from typing import Any, Callable
 
+from .longwork import Steps, uninterrupted
 from .model import ENTITY_TYPES, Entity, Resolution, ThemeCode
 from .project import Project
 from .store.state import ConflictInfo
@@ -97,40 +99,51 @@ def _ops_for(obj: Entity, known: Entity | None, fields: dict[str, Any], new_id: 
 
 
 def merge_into(project: Project, other_dir: Path, coder: str,
-               progress: Callable[[int, int], None] | None = None) -> MergeReport:
+               progress: Callable[[int, int], None] | None = None,
+               cancel: threading.Event | None = None) -> MergeReport:
     """Merge ``other_dir`` into ``project`` (one journal transaction; conflicts recorded).
-    ``progress(step, 4)``: reading the other copy, the survey, the rest, writing."""
+
+    ``progress(step, 4)``: reading the other copy, the survey, the rest, writing. Until the
+    writing starts, ``cancel`` (or Ctrl+C) stops it with nothing written; then it finishes."""
     report = MergeReport()
-    step = progress or (lambda done, total: None)
-    step(0, 4)
+    step = Steps(4, progress, cancel)
+    step(0)
     other = Project.open(other_dir, readonly=True)
     try:
-        step(1, 4)
-        _merge_survey(project, other, report)
-        step(2, 4)
+        step(1)
+        survey = _survey_missing(project, other)
+        step(2)
         ops = _entity_ops(project, other, report)
-        step(3, 4)
+        step(3)
+        step.check()
+        with uninterrupted():
+            _merge_survey(project, other, survey, report)
+            if ops:
+                ops.sort(key=lambda op: op["s"])
+                for op in ops:
+                    project.store.clock.observe(op["s"])
+                conflicts = project.store.commit(ops, coder)
+                report.conflicts = conflicts
+                if conflicts:
+                    project.record_conflicts(conflicts, coder)
     finally:
         other.close(compact=False)
     if not ops:
         report.fused = []  # fused before: nothing moves now, so nothing to say
-    if ops:
-        ops.sort(key=lambda op: op["s"])
-        for op in ops:
-            project.store.clock.observe(op["s"])
-        conflicts = project.store.commit(ops, coder)
-        report.conflicts = conflicts
-        if conflicts:
-            project.record_conflicts(conflicts, coder)
-    step(4, 4)
+    step.finish()
     return report
 
 
-def _merge_survey(project: Project, other: Project, report: MergeReport) -> None:
+def _survey_missing(project: Project, other: Project) -> tuple[list, list, list]:
     st, ot = project.state, other.state
-    missing_p = [p for pid, p in ot.participants.items() if pid not in st.participants]
-    missing_q = [q for qid, q in ot.questions.items() if qid not in st.questions]
-    missing_r = [r for rid, r in ot.responses.items() if rid not in st.responses]
+    return ([p for pid, p in ot.participants.items() if pid not in st.participants],
+            [q for qid, q in ot.questions.items() if qid not in st.questions],
+            [r for rid, r in ot.responses.items() if rid not in st.responses])
+
+
+def _merge_survey(project: Project, other: Project, missing: tuple[list, list, list],
+                  report: MergeReport) -> None:
+    missing_p, missing_q, missing_r = missing
     if not (missing_p or missing_q or missing_r):
         return
     from .model import Participant, Question, Response

@@ -56,6 +56,22 @@ class Selection:
                 return Selection(s, e)
         return Selection(*spans[0]) if (self.start, self.end) != spans[0] else self
 
+    @classmethod
+    def sentence_at(cls, text: str, offset: int) -> Selection:
+        """The sentence at ``offset`` (a click): the first one that ends after it."""
+        spans = sentences(text)
+        if not spans:
+            return cls.whole(text)
+        for s, e in spans:
+            if offset < e:
+                return cls(s, e)
+        return cls(*spans[-1])
+
+    def extend_to(self, text: str, offset: int) -> Selection:
+        """Grow the selection to take in the sentence at ``offset`` (a shift-click)."""
+        other = Selection.sentence_at(text, offset)
+        return Selection(min(self.start, other.start), max(self.end, other.end))
+
     def extend_sentence(self, text: str) -> Selection:
         """Grow the end to the end of the next sentence."""
         for _, e in sentences(text):

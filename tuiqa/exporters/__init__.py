@@ -15,12 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from ..longwork import Cancelled  # noqa: F401  (raised by ExportContext.step; callers catch it here)
 from ..project import Project
 from ..store.files import atomic_write, file_mode
-
-
-class Cancelled(Exception):
-    """The user stopped the export; nothing was written."""
 
 
 class ExportError(Exception):

@@ -339,6 +339,7 @@ def import_survey(project_dir: Path, path: Path, *, create: bool = True,
                   progress: Callable[[int, int], None] | None = None,
                   **options) -> tuple[SurveyPlan, list[str]]:
     """Check the file, then create/open the project and add the survey. All or nothing."""
+    from ..longwork import uninterrupted
     from ..project import Project
     from ..store.store import ProjectStore, is_project
 
@@ -349,15 +350,17 @@ def import_survey(project_dir: Path, path: Path, *, create: bool = True,
         try:
             plan = plan_import(path, project.state, progress=progress, **options)
             if plan.changes_anything:
-                plan = project.store.replace_survey(lambda st: _replan_and_apply(plan, st, path, options))
+                with uninterrupted():  # from here on, all of it or (before) none of it
+                    plan = project.store.replace_survey(lambda st: _replan_and_apply(plan, st, path, options))
         finally:
             project.close()
     else:
         if not create:
             raise ImportError_(f"{project_dir} is not a tuiqa project")
         plan = plan_import(path, State(), progress=progress, **options)
-        store = ProjectStore.create(project_dir)
-        store.replace_survey(lambda st: apply_plan(plan, st))
+        with uninterrupted():
+            store = ProjectStore.create(project_dir)
+            store.replace_survey(lambda st: apply_plan(plan, st))
     return plan, describe(plan, project_dir)
 
 

@@ -24,7 +24,10 @@ REFRESH_SECONDS = 1.5
 #: The terminal's own colours: right on dark and light terminals, in 16 colours, and cheapest on a
 #: slow link (no 256-colour codes on every cell). Textual's full-colour themes are in Ctrl+P.
 DEFAULT_THEME = "ansi-dark"
-LIGHT_THEME = "ansi-light"
+#: F3 switches to a full-colour light or dark theme that paints its own background, whatever the
+#: terminal's colours (the ANSI themes cannot: they draw in the terminal's own colours).
+LIGHT_THEME = "textual-light"
+DARK_THEME = "textual-dark"
 
 
 class TuiqaApp(App):
@@ -98,10 +101,9 @@ class TuiqaApp(App):
     def _welcome(self) -> None:
         """The first time a coder opens a project: how to start."""
         self.notify(
-            "Read the answer. ↓ selects a sentence (Shift+←/→ a word), c codes it, d marks the "
-            "answer done, n goes on. b is the codebook, t the themes, ? lists every key and "
-            "Ctrl+P finds any action. Every change is saved as you make it.",
-            title=escape(f"Welcome, {self.session.coder}"), timeout=20)
+            "↓ selects a sentence, c codes it, n goes on. ? lists every key, Ctrl+P finds any "
+            "action. Everything is saved as you go.",
+            title=escape(f"Welcome, {self.session.coder}"), timeout=12)
         from ..model import CoderPref
 
         change = self.project.change("welcomed")
@@ -191,8 +193,60 @@ class TuiqaApp(App):
 
         self.push_screen(ProgressScreen(f"Exporting {fmt}…", work))
 
+    def ask_merge(self) -> None:
+        from .screens.dialogs import InputScreen
+
+        def chosen(folder: str | None) -> None:
+            if folder and folder.strip():
+                self.merge(Path(folder.strip()).expanduser())
+
+        self.push_screen(InputScreen("Merge which copy? (its folder)",
+                                     hint="Enter merges · Esc cancels · the other copy is only read"),
+                         chosen)
+
+    def merge(self, other: Path) -> None:
+        """Merge another copy with a progress bar; Esc before the writing starts leaves all as it was."""
+        from ..merge import merge_into
+        from ..store.store import is_project
+        from .screens.progress import ProgressScreen
+
+        if not is_project(other):
+            self.notify(escape(f"{other} is not a tuiqa project"), severity="error")
+            return
+        if other.resolve() == self.project.dir.resolve():
+            self.notify("That is this project", severity="error")
+            return
+
+        def work(progress, cancel) -> str:
+            report = merge_into(self.project, other, self.session.coder, progress, cancel)
+            return "\n".join(report.lines(other))
+
+        def finished(_: None) -> None:
+            handler = getattr(self.screen, "project_changed", None)
+            if handler is not None:
+                handler()
+
+        self.push_screen(ProgressScreen(f"Merging {other.name}…", work), finished)
+
+    def _fit_no_color_filter(self) -> None:
+        """With ``NO_COLOR``, strip colours in the way that suits the theme now in use.
+
+        Textual chooses its filter once, for the theme an app starts with: ``Monochrome`` (greys
+        from true colours) unless that theme uses the terminal's own ANSI colours. Our themes do,
+        and ``Monochrome`` turns the terminal's default colours into black on black, so the
+        screen went blank. ``NoColor`` leaves the terminal's default colours, which is right.
+        """
+        if not self.no_color:
+            return
+        from textual.filter import Monochrome, NoColor
+
+        wanted = NoColor if self.native_ansi_color else Monochrome
+        self._filters[:] = [wanted() if isinstance(f, (NoColor, Monochrome)) else f
+                            for f in self._filters]
+
     def watch_theme(self, theme: str) -> None:
-        """Remember the theme for this coder in this project."""
+        """Fit the NO_COLOR filter to the theme; remember the theme for this coder."""
+        self._fit_no_color_filter()
         if not getattr(self, "_theme_ready", False) or self.project.store.readonly:
             return
         pref = self.project.coder_pref(self.session.coder)
@@ -209,7 +263,10 @@ class TuiqaApp(App):
             self.log.warning(f"could not remember the theme: {exc}")
 
     def action_toggle_dark(self) -> None:
-        self.theme = LIGHT_THEME if self.current_theme.dark else DEFAULT_THEME
+        self.theme = LIGHT_THEME if self.current_theme.dark else DARK_THEME
+
+    def action_terminal_colours(self) -> None:
+        self.theme = DEFAULT_THEME
 
     def _blind_on(self) -> None:
         self.blind = True
@@ -230,6 +287,9 @@ class TuiqaApp(App):
         yield SystemCommand("Journal: open the reflexive journal", "key F2 or #", self.action_journal)
         yield SystemCommand("Theme: light / dark", "switch between the light and the dark theme (F3)",
                             self.action_toggle_dark)
+        yield SystemCommand("Theme: the terminal's own colours",
+                            "the default: your terminal's palette and background, in 16 colours",
+                            self.action_terminal_colours)
         if self.blind:
             from .screens.team import confirm_blind_off
 
@@ -243,6 +303,9 @@ class TuiqaApp(App):
         for fmt in sorted(load_all().values(), key=lambda f: f.name):
             yield SystemCommand(f"Export: {fmt.name}", fmt.description,
                                 lambda fmt=fmt: self.export(fmt.name))
+        if not self.project.store.readonly:
+            yield SystemCommand("Merge: bring in another copy of this project…",
+                                "a colleague's copy, or yours from a laptop (tuiqa merge)", self.ask_merge)
         group = getattr(type(screen), "HELP_GROUP", None)
         if group is None:
             return

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 
@@ -52,12 +53,17 @@ class Mark:
 
 
 def response_text(text: str, marks: list[Mark], sel_start: int, sel_end: int,
-                  *, show_selection: bool, g: Glyphs = UNICODE) -> Text:
+                  *, show_selection: bool, g: Glyphs = UNICODE,
+                  sources: list[int] | None = None) -> Text:
     """The answer with its codings and the selection.
 
     Offsets in ``marks`` and the selection are code points into ``text``; :func:`display_text`
-    keeps one code point per code point, so they apply unchanged to what is shown.
+    keeps one code point per code point, so they apply unchanged to what is shown. ``sources``,
+    when given, is filled with the offset in ``text`` of each character shown (a tag like ⟨1⟩
+    counts as the character it stands before), for :func:`offset_at`.
     """
+    if sources is None:
+        sources = []
     shown = display_text(text)
     n = len(shown)
     cuts = {0, n}
@@ -74,7 +80,9 @@ def response_text(text: str, marks: list[Mark], sel_start: int, sel_end: int,
         if opening:
             numbers = ",".join(str(m.number) for m in sorted(opening, key=lambda m: m.number))
             colour = opening[0].colour
-            out.append(f"{g.tag_open}{numbers}{g.tag_close}", Style(color=colour, bold=True, dim=False))
+            tag = f"{g.tag_open}{numbers}{g.tag_close}"
+            out.append(tag, Style(color=colour, bold=True, dim=False))
+            sources.extend([a] * len(tag))
         covering = [m for m in marks if m.start <= a and b <= m.end]
         style = Style()
         if covering:
@@ -85,9 +93,38 @@ def response_text(text: str, marks: list[Mark], sel_start: int, sel_end: int,
         if show_selection and sel_start <= a and b <= sel_end:
             style += Style(reverse=True)
         out.append(shown[a:b], style)
+        sources.extend(range(a, b))
     if n == 0:
         out.append("(empty)", Style(italic=True, dim=True))
+        sources.extend([0] * len("(empty)"))
     return out
+
+
+def offset_at(shown: str, sources: list[int], x: int, y: int, width: int) -> int | None:
+    """The offset in the answer under cell (``x``, ``y``) of ``shown`` wrapped at ``width``.
+
+    Wraps the way Textual wraps a ``Static`` (Rich's ``divide_line``, folding long words), so a
+    click lands on the character the user sees under the pointer; past the end of a line it is
+    the line's last character. ``None`` below the text.
+    """
+    from rich._wrap import divide_line  # what textual.content uses to wrap
+
+    row = 0
+    base = 0
+    for paragraph in shown.split("\n"):
+        cuts = [0, *divide_line(paragraph, max(width, 1), fold=True), len(paragraph)]
+        for a, b in zip(cuts, cuts[1:]):
+            if row == y:
+                column = 0
+                for i in range(a, b):
+                    column += cell_len(paragraph[i])
+                    if x < column:
+                        return sources[base + i]
+                last = base + max(a, b - 1)
+                return sources[min(last, len(sources) - 1)] if sources else None
+            row += 1
+        base += len(paragraph) + 1
+    return None
 
 
 def line_of_offset(text: str, offset: int, width: int) -> int:

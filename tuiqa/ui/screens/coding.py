@@ -164,7 +164,7 @@ class CodingScreen(Screen):
         marks: list[Mark] = []
         lines = Text(end="")
         me = app.session.coder
-        shown_lines = 4  # the list's fixed height
+        shown_lines = self._codings_rows()
         for number, c in enumerate(codings, 1):
             self._numbers[c.id] = number
             code = project.code(c.code_id)
@@ -194,6 +194,20 @@ class CodingScreen(Screen):
         view.show(r.text, marks, self.selection.start, self.selection.end, response_key=r.id)
         self._update_recent()
         self._update_status()
+
+    def _codings_rows(self) -> int:
+        """Rows for the list of codings: 4 on a small terminal, more on a tall one.
+
+        Fixed for a given terminal size, so moving between answers never shifts the screen."""
+        height = self.app.size.height
+        return 4 if height < 36 else min(12, height // 5)
+
+    def on_resize(self) -> None:
+        rows = self._codings_rows()
+        box = self.query_one("#codings", Static)
+        if box.styles.height is None or box.styles.height.value != rows:
+            box.styles.height = rows
+            self.refresh_view()
 
     def _empty_reason(self) -> str:
         if self.nav.filter is not None:
@@ -324,6 +338,12 @@ class CodingScreen(Screen):
         self._message = ""
         self.selection = new.clamp(r.text)
         self.refresh_view()
+
+    def on_response_view_clicked(self, event: ResponseView.Clicked) -> None:
+        r = self.nav.current
+        if r:
+            self._select(self.selection.extend_to(r.text, event.offset) if event.extend
+                         else Selection.sentence_at(r.text, event.offset))
 
     def action_sentence(self, step: int) -> None:
         r = self.nav.current

@@ -13,7 +13,10 @@ from textual.widgets import Static
 KEY_NAMES = {
     "left_square_bracket": "[", "right_square_bracket": "]", "question_mark": "?",
     "pagedown": "PgDn", "pageup": "PgUp", "escape": "Esc", "enter": "Enter", "delete": "Del",
-    "down": "↓", "up": "↑", "left": "←", "right": "→", "tab": "Tab",
+    "down": "↓", "up": "↑", "left": "←", "right": "→", "tab": "Tab", "slash": "/",
+    "space": "Space", "backspace": "Backspace", "number_sign": "#", "home": "Home", "end": "End",
+    "plus": "+", "minus": "-", "full_stop": ".", "comma": ",",
+    **{f"f{n}": f"F{n}" for n in range(1, 13)},
 }
 
 
@@ -56,7 +59,7 @@ class HelpScreen(ModalScreen[None]):
                 yield Static(Text(self.intro, style="italic"))
             for title, rows in self.groups:
                 table = Table(title=title, title_justify="left", show_header=False, box=None,
-                              padding=(0, 2), expand=True)
+                              padding=(0, 2), expand=False)
                 table.add_column("key", style="bold", no_wrap=True, width=22)
                 table.add_column("action")
                 for key, what in rows:

@@ -203,8 +203,8 @@ class ThemesScreen(Screen):
         text = Text(end="", no_wrap=True, overflow="ellipsis")
         text.append("Themes", style="bold")
         levels = [n.level for n in m.by_id.values()]
-        text.append(f"  {levels.count(T.OVERARCHING)} overarching · {levels.count(T.THEME)} themes · "
-                    f"{levels.count(T.SUBTHEME)} sub-themes · {len(m.unassigned)} unassigned · "
+        text.append(f"  {levels.count(T.OVERARCHING)} overarching · {T.plural(levels.count(T.THEME), 'theme')} · "
+                    f"{T.plural(levels.count(T.SUBTHEME), 'sub-theme')} · {len(m.unassigned)} unassigned · "
                     f"{len(m.miscellaneous)} in miscellaneous")
         self.query_one("#themes-title", Static).update(text)
         status = Text(end="", no_wrap=not self._message, overflow="ellipsis")

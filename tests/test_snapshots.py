@@ -1,0 +1,83 @@
+"""Snapshot tests: each main screen at 80×24, in colour and with ``NO_COLOR`` (issue 8).
+
+The pictures live in ``tests/__snapshots__/test_snapshots/``. After a deliberate change to a
+screen, look at the report pytest writes on failure, then accept the new pictures with
+``pytest tests/test_snapshots.py --snapshot-update`` and review the SVG diff before committing.
+
+The project is the demo (the sample survey, two coders who double coded Q1, draft themes), built
+afresh for each test so nothing depends on the order tests run in. Textual is pinned exactly in
+``pyproject.toml`` because its rendering changes between releases.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tuiqa.project import Project
+from tuiqa.session import Session
+from tuiqa.ui.app import TuiqaApp
+
+SIZE = (80, 24)
+
+# (name, keys pressed after opening, coder)
+SCREENS = [
+    ("coding", (), "lead"),
+    ("coding_light", ("f3",), "lead"),
+    ("coding_selection", ("n", "down", "shift+down"), "lead"),
+    ("picker", ("down", "c", "h", "o"), "lead"),
+    ("codebook", ("b",), "lead"),
+    ("themes", ("t",), "lead"),
+    ("themes_map", ("t", "M"), "lead"),
+    ("agreement", ("A",), "lead"),
+    ("disagreements", ("A", "d"), "lead"),
+    ("help", ("question_mark",), "lead"),
+]
+
+
+@pytest.fixture(scope="session")
+def _demo_template(tmp_path_factory) -> Path:
+    from tuiqa.samples import build_sample_project
+
+    directory = tmp_path_factory.mktemp("snapshots") / "demo"
+    build_sample_project(directory, second_coder=True)
+    return directory
+
+
+@pytest.fixture
+def demo_copy(_demo_template, tmp_path) -> Path:
+    target = tmp_path / "demo"  # the folder name shows in the title: keep it fixed
+    shutil.copytree(_demo_template, target)
+    return target
+
+
+def make_app(directory: Path, coder: str) -> TuiqaApp:
+    project = Project.open(directory)
+    # no welcome hint, no background polling: the picture depends only on the keys pressed
+    return TuiqaApp(project, Session(project, coder), refresh_seconds=0, welcome=False)
+
+
+@pytest.mark.parametrize("colour", ["colour", "no_color"])
+@pytest.mark.parametrize("name,keys,coder", SCREENS, ids=[s[0] for s in SCREENS])
+def test_screen(snap_compare, monkeypatch, demo_copy, name, keys, coder, colour):
+    if colour == "no_color":
+        monkeypatch.setenv("NO_COLOR", "1")  # read (and removed) by Textual when the app is made
+    app = make_app(demo_copy, coder)
+    try:
+        assert snap_compare(app, press=keys, terminal_size=SIZE)
+    finally:
+        app.project.close()
+
+
+@pytest.mark.parametrize("name,keys", [("coding", ("down",)), ("themes", ("t",)), ("agreement", ("A",)),
+                                       ("help", ("question_mark",))],
+                         ids=["coding", "themes", "agreement", "help"])
+def test_screen_at_200x60(snap_compare, demo_copy, name, keys):
+    """A big terminal: the same screens use the room (wider columns, more rows), nothing stretched."""
+    app = make_app(demo_copy, "lead")
+    try:
+        assert snap_compare(app, press=keys, terminal_size=(200, 60))
+    finally:
+        app.project.close()
