@@ -246,3 +246,62 @@ def test_in_tmux_at_80x24_a_user_codes_a_sentence_and_sees_it(tmux, demo, tmp_pa
         assert len(coded) == 1 and coded[0].coder == "ann"
         text = project.responses[coded[0].response_id].text
         assert text[coded[0].start:coded[0].end] == "Tell Jo I'm glad they came in."
+
+
+# -- GNU screen -----------------------------------------------------------------------------------
+
+
+def test_in_gnu_screen_at_80x24(demo, tmp_path):
+    if shutil.which("screen") is None:
+        pytest.skip("GNU screen is not installed (apt install screen): the screen test needs it")
+    name = f"tuiqa-{uuid.uuid4().hex[:8]}"
+    rc = tmp_path / "screenrc"
+    rc.write_text("startup_message off\ndefutf8 on\ndefencoding UTF-8\n", encoding="utf-8")
+    env = child_env("screen", SCREENDIR=str(tmp_path / "screens"))
+    (tmp_path / "screens").mkdir(mode=0o700)
+
+    def screen(*args: str) -> None:
+        subprocess.run(["screen", "-S", name, *args], env=env, check=True, timeout=20,
+                       capture_output=True)
+
+    def shown() -> str:
+        copy = tmp_path / "hardcopy.txt"
+        copy.unlink(missing_ok=True)
+        screen("-X", "hardcopy", str(copy))
+        for _ in range(50):
+            if copy.exists() and copy.stat().st_size:
+                break
+            time.sleep(0.05)
+        # hardcopy writes one byte per cell: the ASCII of what is shown is what can be checked
+        return copy.read_bytes().decode("latin-1")
+
+    def wait_for(text: str) -> str:
+        end = time.monotonic() + 30
+        seen = ""
+        while time.monotonic() < end:
+            seen = shown()
+            if text in seen:
+                return seen
+            time.sleep(0.2)
+        raise AssertionError(f"{text!r} never appeared under screen:\n{seen}")
+
+    subprocess.run(["screen", "-c", str(rc), "-U", "-d", "-m", "-S", name, sys.executable, "-m",
+                    "tuiqa", "open", str(demo)], env=env, check=True, timeout=20)
+    try:
+        first = wait_for("1/260")
+        lines = first.rstrip("\n").split("\n")
+        assert len(lines) == 24 and all(len(line) <= 80 for line in lines)
+        assert "Thinking about Jo" in lines[0] and "Recovery isn't a straight line." in first
+        screen("-X", "stuff", "n")
+        assert "Tell Jo I'm glad they came in." in wait_for("2/260")
+        screen("-X", "stuff", "q")
+        end = time.monotonic() + 15
+        while time.monotonic() < end:
+            if subprocess.run(["screen", "-S", name, "-Q", "select", "."], env=env,
+                              capture_output=True, timeout=20).returncode != 0:
+                break  # the session ended: the app quit
+            time.sleep(0.2)
+        else:
+            raise AssertionError("the app did not quit under screen")
+    finally:
+        subprocess.run(["screen", "-S", name, "-X", "quit"], env=env, capture_output=True, timeout=20)

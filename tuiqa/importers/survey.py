@@ -110,10 +110,10 @@ def classify(values: list[str]) -> tuple[str, str]:
     median = statistics.median(words)
     longest = max(len(v) for v in values)
     if median <= ATTRIBUTE_MAX_MEDIAN_WORDS and longest <= ATTRIBUTE_MAX_CHARS:
-        return ATTRIBUTE, f"short labels (median {median:g} words, longest {longest} characters)"
+        return ATTRIBUTE, f"short labels (median {median:g} word{'' if median == 1 else 's'}, longest {longest} characters)"
     if longest > ATTRIBUTE_MAX_CHARS:
         return QUESTION, f"free text (longest answer {longest} characters)"
-    return QUESTION, f"free text (median {median:g} words)"
+    return QUESTION, f"free text (median {median:g} word{'' if median == 1 else 's'})"
 
 
 def _match_columns(name: str, header: list[str], idents: list[str]) -> list[int]:

@@ -84,8 +84,11 @@ class TuiqaApp(App):
         if self.refresh_seconds > 0:
             self.set_interval(self.refresh_seconds, self.poll_project)
         if self.project.loading:
-            # after the first paint, decode the rest of the project in the background
-            self.call_after_refresh(self.project.start_loading)
+            # After the first paint, decode the rest of the project in the background. A short
+            # timer, not call_after_refresh: "after refresh" can still come before the frame is
+            # written, and the decoding thread then holds the GIL while the first frame waits
+            # (bench: open_ratio ~2.1 -> ~1.7, ready_s +0.04 s).
+            self.set_timer(0.04, self.project.start_loading)
             self._load_timer = self.set_interval(0.05, self._check_loaded)
 
     def _check_loaded(self) -> None:

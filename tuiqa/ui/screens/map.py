@@ -34,7 +34,8 @@ class MapScreen(Screen):
         self.snapshot = snapshot  # a saved version (read-only), or None for the current map
         self.title_text = title or ("Thematic map" if snapshot is None else "Saved map")
         self.page = 0
-        self.paged: bool | None = None
+        self.paged = False
+        self.chosen: bool | None = None  # the user's choice (a); None: paged only if it does not fit
 
     def compose(self) -> ComposeResult:
         yield Static(id="map-title")
@@ -63,8 +64,10 @@ class MapScreen(Screen):
         counts = T.counts(project, m, self.app.visible_coder)  # type: ignore[attr-defined]
         lines = T.map_lines(project, m, width=width, ascii_only=ascii_terminal(), counts_by=counts)
         fits = len(lines) <= max(self.size.height - 3, 10)
-        if self.paged is None:
-            self.paged = not fits and len(m.roots) > 1
+        paged = self.chosen if self.chosen is not None else (not fits and len(m.roots) > 1)
+        if paged != self.paged:
+            self.paged = paged
+            self.refresh_bindings()  # the footer offers turning pages only when there are pages
         title = Text(end="", no_wrap=True, overflow="ellipsis")
         title.append(self.title_text, style="bold")
         if self.paged and m.roots:
@@ -91,15 +94,23 @@ class MapScreen(Screen):
         body.no_wrap = True
         self.query_one("#map-body", Static).update(body)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "page" and not self.paged:
+            return False
+        return True
+
     def action_page(self, delta: int) -> None:
         if self.paged:
             self.page += delta
             self.refresh_map()
 
     def action_toggle_all(self) -> None:
-        self.paged = not self.paged
+        self.chosen = not self.paged
         self.page = 0
         self.refresh_map()
+
+    def on_resize(self) -> None:
+        self.refresh_map()  # the first size is known only now: does the whole map fit?
 
     def action_back(self) -> None:
         self.app.pop_screen()
