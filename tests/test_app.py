@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from textual import events
 
 from tuiqa.project import Project
 from tuiqa.session import Session
@@ -341,3 +342,40 @@ async def test_mouse_click_in_lists_and_footer(sample_app):
     await pilot.click(offset=(x, y), times=2)  # a double click opens its extracts
     await pilot.pause()
     assert "stigma" in screen_text(app) and not isinstance(app.screen, CodebookScreen)
+
+
+async def test_picker_query_editing_and_keys_that_are_commands_elsewhere(sample_app):
+    app, pilot = sample_app
+    await pilot.press("down", "c")
+    picker = app.screen
+    assert isinstance(picker, PickerScreen)
+    await pilot.press(*"why? q x", "backspace")  # ? q x are commands elsewhere: here, letters
+    assert isinstance(app.screen, PickerScreen) and picker.query_text == "why? q "
+    await pilot.press("ctrl+w")
+    assert picker.query_text == "why? "
+    await pilot.press("ctrl+u")
+    assert picker.query_text == ""
+    app.screen.post_message(events.Paste("building\ntrust"))  # a paste is one line
+    await pilot.pause()
+    assert picker.query_text == "building trust"
+    await pilot.press("enter")
+    r = app.navigator.current
+    names = [app.project.code_name(c.code_id) for c in app.project.codings_for(r.id, "tester")]
+    assert "building trust" in names
+
+
+async def test_a_burst_of_keys_is_handled_in_order(sample_app):
+    """What a slow link delivers in one read: the key that opens the picker, the letters,
+    Enter. None of the letters may reach the coding screen (u would undo, t open the themes)."""
+    app, pilot = sample_app
+    await pilot.press("down")
+    rid = app.navigator.current_id
+    for key, char in [("c", "c"), ("s", "s"), ("t", "t"), ("i", "i"), ("g", "g"),
+                      ("enter", "\r"), ("d", "d"), ("n", "n")]:
+        app.post_message(events.Key(key, char))
+    await pilot.pause(0.3)
+    await pilot.pause()
+    names = [app.project.code_name(c.code_id) for c in app.project.codings_for(rid, "tester")]
+    assert names == ["stigma"]  # what "stig" finds, not the top of the list ("building trust")
+    assert app.project.is_done(rid, "tester") and app.navigator.current_id != rid
+    assert isinstance(app.screen, CodingScreen)

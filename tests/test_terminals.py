@@ -305,3 +305,28 @@ def test_in_gnu_screen_at_80x24(demo, tmp_path):
             raise AssertionError("the app did not quit under screen")
     finally:
         subprocess.run(["screen", "-S", name, "-X", "quit"], env=env, capture_output=True, timeout=20)
+
+
+def test_keys_that_arrive_together_over_a_slow_link_all_land(demo):
+    """Over SSH a burst of typing arrives in one read: the key that opens a picker or a search
+    and the letters after it. None may be lost or taken as a command by the screen behind."""
+    app = Pty(demo, "xterm-256color")
+    try:
+        app.read(until=b"1/260", limit=30)
+        app.keys("\x1b[B", pause=0.3)  # select the first sentence
+        os.write(app.fd, b"czzburst\r")  # code it with a new code, all in one write
+        app.read(quiet=0.6, limit=10)
+        os.write(app.fd, b"b/stig")  # the codebook, its search, a few letters, in one write
+        shown = visible(app.read(quiet=0.6, limit=10))
+        assert "Rename" not in shown and "1 of 16 codes" in shown
+        os.write(app.fd, b"\x1b")
+        app.read(quiet=0.5, limit=5)
+        os.write(app.fd, b"\x1b")
+        app.read(quiet=0.5, limit=5)
+    finally:
+        status = app.close()
+    assert status == 0
+    with Project.open(demo, readonly=True) as project:
+        code = project.code_by_name("zzburst")
+        assert code is not None
+        assert [c.coder for c in project.all_codings() if c.code_id == code.id] == ["lead"]

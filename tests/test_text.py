@@ -134,3 +134,19 @@ def test_offset_at_maps_cells_back_to_the_answer_through_tags_wide_letters_and_l
     assert offset_at(shown, sources, 0, 2, 40) is None  # below the text
     narrow = offset_at(shown, sources, 0, 1, 12)  # wrapped at 12 cells: row 1 starts later
     assert text[narrow:].startswith("wide.")
+
+
+def test_one_line_limits_by_terminal_cells():
+    from rich.cells import cell_len
+
+    from tuiqa.text import one_line
+
+    assert one_line("plain words", 20) == "plain words"
+    assert one_line("abcdefghij", 5) == "abcd…"
+    cut = one_line("日本語の回答はとても長いです", 9)
+    assert cut.endswith("…") and cell_len(cut) <= 9
+    emoji = one_line("🙂🙂🙂🙂🙂🙂", 7)
+    assert cell_len(emoji) <= 7 and emoji.startswith("🙂🙂")
+    for text in ("e\u0301te\u0301 long enough", "mixed 日本 and 🙂 text here", "a\nb\tc"):
+        for limit in range(2, 20):
+            assert cell_len(one_line(text, limit)) <= limit

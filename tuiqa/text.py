@@ -148,11 +148,32 @@ def _display_char(ch: str) -> str:
 
 
 def one_line(text: str, limit: int | None = None) -> str:
-    """A single-line, display-safe rendering (for lists and status lines)."""
+    """A single-line, display-safe rendering (for lists and status lines), at most ``limit``
+    terminal cells wide (a CJK letter or an emoji takes two)."""
     flat = display_text(text).replace("\n", " ⏎ ").replace("\t", " ")
-    if limit is not None and len(flat) > limit:
-        return flat[: max(limit - 1, 0)] + "…"
-    return flat
+    if limit is None or (len(flat) <= limit // 2) or cells(flat) <= limit:
+        return flat
+    out, used = [], 0
+    for ch in flat:
+        width = _cell_width(ch)
+        if used + width > limit - 1:
+            break
+        out.append(ch)
+        used += width
+    return "".join(out) + "…"
+
+
+def cells(text: str) -> int:
+    """How many terminal cells ``text`` takes (wide East Asian letters and emoji take two,
+    combining marks none): the same rule terminals and Rich use, without Rich."""
+    return sum(_cell_width(ch) for ch in text)
+
+
+@lru_cache(maxsize=4096)
+def _cell_width(ch: str) -> int:
+    if unicodedata.combining(ch) or unicodedata.category(ch) in ("Mn", "Me", "Cf"):
+        return 0
+    return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
 
 
 _QUOTE_FOLD = str.maketrans({"“": '"', "”": '"', "„": '"', "‟": '"', "«": '"', "»": '"',

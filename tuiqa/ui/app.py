@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Iterable
 
 from rich.markup import escape
+from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
@@ -58,6 +59,12 @@ class TuiqaApp(App):
         self.refresh_seconds = refresh_seconds
         self.hung_up = False
         self._welcome_wanted = welcome
+        from collections import deque
+
+        self._keys: deque[events.Key] = deque()  # keys waiting their turn (see _next_key)
+        self._key_busy = False
+        self._key_token: object | None = None
+        self._key_waiter: asyncio.Task | None = None
         # Clipboard routes besides OSC 52 (tests replace them with fakes).
         from .. import clipboard
 
@@ -66,6 +73,75 @@ class TuiqaApp(App):
         self.last_copy = None
         self.title = f"tuiqa · {project.dir.name}"
         self.sub_title = f"coder {session.coder}" + (" (blind)" if self.blind else "")
+
+    # -- keys, one at a time ---------------------------------------------------------------
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            self._keys.append(event)
+            if not self._key_busy:
+                await self._next_key()
+            return
+        await super().on_event(event)
+
+    async def _next_key(self) -> None:
+        """Hand on the next waiting key, and arrange to hear when it has been dealt with.
+
+        Textual hands each key to the focused widget's queue and goes straight on to the next;
+        a key that no widget wants comes back to the app, behind the keys that followed it, and
+        only then runs its binding. Over a slow link a burst ("c", "hope", Enter) arrives in one
+        read, so the letters reached the coding screen (where `u` undoes, `x` uncodes and `t`
+        opens the themes) before `c` had opened the picker, and Enter chose from an empty query.
+        Here a key is handed on only when the one before it is finished: every widget of the
+        screen has worked through what it had, and its binding (if it came back) has run.
+        """
+        if not self._keys:
+            self._key_busy = False
+            return
+        self._key_busy = True
+        event = self._keys.popleft()
+        await super().on_event(event)
+        token = object()
+        self._key_token = token
+        self._key_waiter = asyncio.create_task(self._when_handled(token))
+
+    async def _when_handled(self, token: object, timeout: float = 2.0) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        try:
+            while loop.time() < deadline:
+                try:
+                    pumps = list(self.screen.walk_children(with_self=True))
+                except Exception:  # no screen: shutting down
+                    break
+                pending = 0
+                drained = asyncio.Event()
+
+                def tick() -> None:
+                    nonlocal pending
+                    pending -= 1
+                    if pending == 0:
+                        drained.set()
+
+                for pump in pumps:  # each runs tick after what it is doing and has queued
+                    if pump.call_later(tick):
+                        pending += 1
+                if pending:
+                    try:
+                        await asyncio.wait_for(drained.wait(), max(deadline - loop.time(), 0.001))
+                    except asyncio.TimeoutError:
+                        break
+                # Textual's private queue (pinned version): settled when nothing more arrived
+                if all(getattr(p, "_message_queue", None) is None or p._message_queue.empty()
+                       for p in pumps):
+                    break
+        finally:
+            # behind anything the key sent back to the app, so its binding runs first
+            self.call_later(self._key_handled, token)
+
+    async def _key_handled(self, token: object) -> None:
+        if token is self._key_token:
+            await self._next_key()
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -100,6 +176,15 @@ class TuiqaApp(App):
                 handler()
         for warning in self.project.store.warnings:
             self.notify(escape(warning), severity="warning", timeout=8)
+
+    def push_screen(self, *args, **kwargs):
+        self._dismiss_welcome()  # the hint has done its job once the user opens anything
+        return super().push_screen(*args, **kwargs)
+
+    def _dismiss_welcome(self) -> None:
+        for note in list(self._notifications):
+            if (note.title or "").startswith("Welcome"):
+                self._unnotify(note)
 
     def _welcome(self) -> None:
         """The first time a coder opens a project: how to start."""

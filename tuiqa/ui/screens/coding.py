@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -177,15 +178,19 @@ class CodingScreen(Screen):
                 continue
             if number > 1:
                 lines.append("\n")
-            lines.append(f"{app.glyphs.tag_open}{number}{app.glyphs.tag_close} ", style=f"bold {colour}")
-            lines.append_text(plain(project.code_name(c.code_id), style="bold"))
+            # one line per coding: the extract gives way so the code and the coder always show
+            tag = f"{app.glyphs.tag_open}{number}{app.glyphs.tag_close} "
+            name = plain(project.code_name(c.code_id), style="bold", limit=40)
+            by = plain(f"  — {c.coder}", style="dim", limit=24) if c.coder != me else Text("")
+            room = self.size.width - 2 - cell_len(tag) - name.cell_len - 2 - by.cell_len
+            lines.append(tag, style=f"bold {colour}")
+            lines.append_text(name)
             extract = r.text[c.start:c.end]
             whole = c.start == 0 and c.end == len(r.text)
             lines.append("  ")
             lines.append_text(plain("(whole answer)" if whole else f"“{extract}”", style="italic",
-                                    limit=max(20, self.size.width - 30)))
-            if c.coder != me:
-                lines.append_text(plain(f"  — {c.coder}", style="dim"))
+                                    limit=max(8, room)))
+            lines.append_text(by)
         if not codings:
             lines.append("No codings yet: select with ↑↓ (sentence) or Shift+←→ (word), "
                          "then c to code.", style="dim italic")

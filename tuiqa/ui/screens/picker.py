@@ -3,6 +3,12 @@
 Used for the code picker (with "create a new code" entries and several codes at once), jumping
 to a participant or question, and choosing a filter. Only the best matches are put in the list,
 so each keystroke costs the same with 20 codes or 2,000.
+
+Nothing in the picker takes focus: every key reaches the screen itself, in the order typed, and
+the query line is edited there. Over a slow link a burst of keys ("c", a few letters, Enter)
+arrives at once, and a focused text box would be handed some of those keys while the screen
+still held the others (two queues, no order between them); here "c hope Enter" always codes with
+what "hope" finds.
 """
 
 from __future__ import annotations
@@ -11,15 +17,15 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Input, Static
+from textual.widgets import Static
 
 from ...fuzzy import rank
-from ...text import one_line
+from ...text import cells, one_line
 from ..widgets.rowlist import RowList
 
 SHOWN = 60
@@ -50,6 +56,37 @@ class PickResult:
         return self.items[0] if self.items else None
 
 
+class QueryLine(Static):
+    """What has been typed, with a block cursor; edited by its screen (it never has focus)."""
+
+    def __init__(self, placeholder: str, *, id: str | None = None) -> None:
+        super().__init__("", id=id)
+        self.value = ""
+        self.placeholder = placeholder
+
+    def on_mount(self) -> None:
+        self._paint()
+
+    def on_resize(self) -> None:
+        self._paint()
+
+    def set(self, value: str) -> None:
+        self.value = value
+        self._paint()
+
+    def _paint(self) -> None:
+        text = Text(end="", no_wrap=True)
+        shown = one_line(self.value)
+        room = max(self.content_region.width - 2, 4)
+        while cells(shown) > room:  # keep the end in view: that is where the typing is
+            shown = "…" + shown[2:]
+        text.append(shown)
+        text.append(" ", style="reverse")
+        if not self.value:
+            text.append(self.placeholder, style="dim not bold")
+        self.update(text)
+
+
 class PickerScreen(ModalScreen[PickResult | None]):
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="picker.cancel"),
@@ -58,7 +95,7 @@ class PickerScreen(ModalScreen[PickResult | None]):
         Binding("pagedown", "move(8)", "Page down", show=False, id="picker.pagedown"),
         Binding("pageup", "move(-8)", "Page up", show=False, id="picker.pageup"),
         Binding("tab", "toggle_mark", "Mark several", id="picker.mark"),
-        Binding("enter", "choose", "Choose", id="picker.choose", priority=True),
+        Binding("enter", "choose", "Choose", id="picker.choose"),
     ]
 
     def __init__(self, title: str, items: list[PickerItem], *, multi: bool = False,
@@ -78,9 +115,11 @@ class PickerScreen(ModalScreen[PickResult | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="picker"):
             yield Static(Text(self.title_text, style="bold"), id="picker-title")
-            yield Input(placeholder=self.placeholder, id="picker-input")
-            yield RowList(lambda row, width: self._prompt(*row), id="picker-list",
-                          key=lambda row: row[0].key, fixed_rows=SHOWN + 4)
+            yield QueryLine(self.placeholder, id="picker-input")
+            rows = RowList(lambda row, width: self._prompt(*row), id="picker-list",
+                           key=lambda row: row[0].key, fixed_rows=SHOWN + 4)
+            rows.can_focus = False  # keys stay with the screen (see the module's docstring)
+            yield rows
             yield Static(Text(self.hint or self._default_hint(), style="dim"), id="picker-hint")
 
     def _default_hint(self) -> str:
@@ -89,14 +128,39 @@ class PickerScreen(ModalScreen[PickResult | None]):
         return "Enter choose · Esc cancel"
 
     def on_mount(self) -> None:
-        inp = self.query_one(Input)
-        inp.cursor_blink = False
+        self.set_focus(None)
         self._fill("")
-        inp.focus()
 
-    @on(Input.Changed)
-    def _changed(self, event: Input.Changed) -> None:
-        self._fill(event.value)
+    @property
+    def query_text(self) -> str:
+        return self.query_one(QueryLine).value
+
+    def _set_query(self, value: str) -> None:
+        self.query_one(QueryLine).set(value)
+        self._fill(value)
+
+    def on_key(self, event: events.Key) -> None:
+        """Typing edits the query: letters add, Backspace takes one back, Ctrl+W a word,
+        Ctrl+U all of it."""
+        value = self.query_text
+        if event.key == "backspace":
+            new = value[:-1]
+        elif event.key == "ctrl+w":
+            new = value.rstrip()
+            new = new[:len(new) - len(new.split()[-1])] if new.split() else ""
+        elif event.key == "ctrl+u":
+            new = ""
+        elif event.is_printable and event.character:
+            new = value + event.character
+        else:
+            return
+        event.stop()
+        event.prevent_default()
+        self._set_query(new)
+
+    def on_paste(self, event: events.Paste) -> None:
+        event.stop()
+        self._set_query(self.query_text + " ".join(event.text.split()))
 
     def _fill(self, query: str) -> None:
         query = query.strip()
@@ -155,7 +219,7 @@ class PickerScreen(ModalScreen[PickResult | None]):
         self.action_move(1)
 
     def action_choose(self) -> None:
-        query = self.query_one(Input).value
+        query = self.query_text
         if self.marked:
             self.dismiss(PickResult(list(self.marked.values()), query))
             return
