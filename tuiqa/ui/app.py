@@ -109,10 +109,23 @@ class TuiqaApp(App):
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         try:
+            first = True
             while loop.time() < deadline:
                 try:
-                    pumps = list(self.screen.walk_children(with_self=True))
+                    widgets = list(self.screen.walk_children(with_self=True))
                 except Exception:  # no screen: shutting down
+                    break
+                # Textual's private queue (pinned version). A pump with nothing queued has
+                # finished what it was given; the first round waits on the focused widget and
+                # the screen too, which were handed the key.
+                pumps = [w for w in widgets
+                         if getattr(w, "_message_queue", None) is not None and not w._message_queue.empty()]
+                if first:
+                    first = False
+                    for pump in (self.focused, self.screen):
+                        if pump is not None and pump not in pumps:
+                            pumps.append(pump)
+                if not pumps:
                     break
                 pending = 0
                 drained = asyncio.Event()
@@ -131,10 +144,6 @@ class TuiqaApp(App):
                         await asyncio.wait_for(drained.wait(), max(deadline - loop.time(), 0.001))
                     except asyncio.TimeoutError:
                         break
-                # Textual's private queue (pinned version): settled when nothing more arrived
-                if all(getattr(p, "_message_queue", None) is None or p._message_queue.empty()
-                       for p in pumps):
-                    break
         finally:
             # behind anything the key sent back to the app, so its binding runs first
             self.call_later(self._key_handled, token)
