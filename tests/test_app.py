@@ -379,3 +379,53 @@ async def test_a_burst_of_keys_is_handled_in_order(sample_app):
     assert names == ["stigma"]  # what "stig" finds, not the top of the list ("building trust")
     assert app.project.is_done(rid, "tester") and app.navigator.current_id != rid
     assert isinstance(app.screen, CodingScreen)
+
+
+async def test_import_from_the_command_palette_adds_participants_with_a_progress_bar(sample_project, tmp_path):
+    import csv
+
+    from textual.widgets import Input
+
+    from tuiqa.samples import SURVEY, sample_dir
+    from tuiqa.ui.screens.progress import ProgressScreen
+
+    with open(sample_dir() / SURVEY, newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    more = tmp_path / "second-wave.csv"
+    with open(more, "w", newline="", encoding="utf-8") as fh:
+        new = [["W2-01", *rows[1][1:]], ["W2-02", *rows[2][1:]]]
+        csv.writer(fh).writerows([rows[0], *rows[1:], *new])
+    bad = tmp_path / "broken.csv"
+    bad.write_bytes(b"Participant ID,Q\nP1,one\nP1,again\n")  # a duplicate participant
+    app = make_app(sample_project, welcome=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        before = len(app.project.state.participants)
+        answers = len(app.project.responses)
+        await pilot.press("ctrl+p", *"Import: add", "enter")
+        await pilot.pause()
+        app.screen.query_one(Input).value = str(bad)  # as if typed or pasted
+        await pilot.press("enter")
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert not isinstance(app.screen, ProgressScreen)
+        errors = [n.message for n in app._notifications if n.severity == "error"]
+        assert errors and "broken.csv" in errors[-1] and "P1" in errors[-1]
+        assert len(app.project.state.participants) == before  # nothing written
+
+        await pilot.press("ctrl+p", *"Import: add", "enter")
+        await pilot.pause()
+        app.screen.query_one(Input).value = str(more)
+        await pilot.press("enter")
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        for _ in range(5):
+            await pilot.pause()
+        assert isinstance(app.screen, CodingScreen)
+        assert len(app.project.state.participants) == before + 2  # read back into the open app
+        assert len(app.project.responses) > answers
+        said = [n.message for n in app._notifications if n.severity == "information"][-1]
+        assert said.startswith("Imported second-wave.csv") and "(2 new)" in said
+        assert len(app.navigator.sequence) == len(app.project.responses)
+    app.project.close()

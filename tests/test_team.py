@@ -157,6 +157,22 @@ def test_cli_agreement_json_and_csv(sample_project, capsys):
     assert main(["agreement", str(sample_project), "--coders", "ann", "zed"]) == 1
 
 
+def test_cli_agreement_shows_a_progress_line_on_a_terminal_only(sample_project, capsys, monkeypatch):
+    import sys
+
+    with Project.open(sample_project) as p:
+        double_code(p)
+    assert main(["agreement", str(sample_project), "--coders", "ann", "bea", "--format", "json"]) == 0
+    quiet = capsys.readouterr()
+    assert quiet.err == ""  # piped or redirected: no bar in a log file
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    assert main(["agreement", str(sample_project), "--coders", "ann", "bea", "--format", "json"]) == 0
+    shown = capsys.readouterr()
+    assert "comparing ann, bea [" in shown.err and "100%" in shown.err and "Ctrl+C stops" in shown.err
+    assert shown.err.endswith("\r")  # the line is cleared before the figures
+    assert json.loads(shown.out) == json.loads(quiet.out)
+
+
 # -- merge -----------------------------------------------------------------------------------
 
 
@@ -302,6 +318,106 @@ async def test_agreement_and_disagreement_screens(sample_project):
         await pilot.press("1")
         assert len(app.screen.items) == total - 1
         assert C.resolutions(p)[0].decision == "keep:ann"
+    p.close()
+
+
+def test_agreement_and_disagreements_report_progress_and_can_be_stopped(project, monkeypatch):
+    import threading
+
+    from tuiqa import agreement
+    from tuiqa.longwork import Cancelled
+
+    double_code(project)
+    monkeypatch.setattr(C, "STEP_EVERY", 2)  # the sample is small: report every two units
+    monkeypatch.setattr(agreement, "STEP_EVERY", 2)
+    heard: list[tuple[int, int]] = []
+    report = C.project_agreement(project, ["ann", "bea"], progress=lambda d, t: heard.append((d, t)))
+    assert report.to_dict() == C.project_agreement(project, ["ann", "bea"]).to_dict()
+    assert heard[-1] == (12, 12)  # 6 units read, then 6 counted
+    assert [d for d, _ in heard] == sorted(d for d, _ in heard) and len(heard) > 3
+    heard.clear()
+    items = C.disagreements(project, ["ann", "bea"], progress=lambda d, t: heard.append((d, t)))
+    assert heard[-1] == (6, 6) and len(items) == len(C.disagreements(project, ["ann", "bea"]))
+    stop = threading.Event()
+
+    def stop_halfway(done, total):  # as if Esc came after the first steps
+        if done >= 2:
+            stop.set()
+
+    with pytest.raises(Cancelled):
+        C.project_agreement(project, ["ann", "bea"], progress=stop_halfway, cancel=stop)
+    stop.clear()
+    with pytest.raises(Cancelled):
+        C.disagreements(project, ["ann", "bea"], progress=stop_halfway, cancel=stop)
+
+
+def test_one_responses_disagreements_match_the_whole_queue(project):
+    rids = double_code(project)
+    whole = C.disagreements(project, ["ann", "bea"])
+    for rid in rids:
+        assert [d.key for d in C.response_disagreements(project, ["ann", "bea"], rid)] == \
+            [d.key for d in whole if d.response_id == rid]
+    excluded = sorted(project.responses)[7]  # done by ann only: not compared
+    assert C.response_disagreements(project, ["ann", "bea"], excluded) == []
+
+
+async def test_large_agreement_work_runs_behind_a_bar_and_esc_stops_it(sample_project, monkeypatch):
+    from tuiqa.ui.screens import team
+    from tuiqa.ui.screens.coding import CodingScreen
+    from tuiqa.ui.screens.progress import ProgressScreen
+
+    p = Project.open(sample_project)
+    double_code(p)
+    expected = C.project_agreement(p, ["ann", "bea"]).to_dict()
+    monkeypatch.setattr(team, "BIG_WORK", 0)  # as if the project were large
+    app = TuiqaApp(p, Session(p, "lead"), refresh_seconds=0, welcome=False)
+    async with app.run_test(size=(110, 32)) as pilot:
+        await pilot.pause()
+        await pilot.press("A")
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, AgreementScreen)
+        app.screen.coders = ["ann", "bea"]  # as chosen with c
+        app.screen.recompute()
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, AgreementScreen)
+        assert app.screen.report.to_dict() == expected
+        assert "6 responses compared" in screen_text(app)
+        await pilot.press("d")  # the disagreement queue is found behind a bar too
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, DisagreementScreen)
+        total = len(app.screen.items)
+        assert total == len(C.disagreements(p, ["ann", "bea"]))
+        await pilot.press("1")  # resolving looks again at that response only: no bar
+        assert not isinstance(app.screen, ProgressScreen)
+        assert len(app.screen.items) == total - 1
+        assert [d.key for d in app.screen.items] == [d.key for d in C.disagreements(p, ["ann", "bea"])]
+        await pilot.press("escape", "escape")
+        await pilot.pause()
+
+        # Work that has not finished when Esc comes: stopped, and back where the user was
+        real = C.project_agreement
+
+        def slow(project, coders, unit, progress, cancel):
+            cancel.wait(5)  # still working when Esc comes
+            # (ann and bea: the screen's first choice, lead and ann, have no responses in common)
+            return real(project, ["ann", "bea"], unit, progress, cancel)  # sees the cancel at once
+
+        monkeypatch.setattr(C, "project_agreement", slow)
+        await pilot.press("A")
+        await pilot.pause()
+        assert isinstance(app.screen, ProgressScreen)
+        assert "Esc stops" in screen_text(app)
+        await pilot.press("escape")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, CodingScreen)
+        assert any(n.message == "Stopped" for n in app._notifications)
     p.close()
 
 

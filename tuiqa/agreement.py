@@ -93,7 +93,7 @@ Speed
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from math import fsum
 
@@ -433,11 +433,16 @@ def _code_entry(
 # Counting
 # --------------------------------------------------------------------------
 
+Step = Callable[[int], None]
+STEP_EVERY = 1024  # units between calls of a progress ``step``
 
-def _count_responses(units, index: Mapping[str, int]) -> dict[str, _Counts]:
+
+def _count_responses(units, index: Mapping[str, int], step: Step | None) -> dict[str, _Counts]:
     m = len(index)
     per_code: dict[str, _Counts] = {}
-    for by_coder in units.values():
+    for n, by_coder in enumerate(units.values()):
+        if step is not None and not n % STEP_EVERY:
+            step(n)
         masks: dict[str, int] = {}
         for coder, codings in by_coder.items():
             i = index.get(coder)
@@ -469,11 +474,14 @@ def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return [(s, e) for s, e in merged]
 
 
-def _count_characters(units, index: Mapping[str, int], lengths: Mapping[str, int]) -> dict[str, _Counts]:
+def _count_characters(units, index: Mapping[str, int], lengths: Mapping[str, int],
+                      step: Step | None) -> dict[str, _Counts]:
     m = len(index)
     per_code: dict[str, _Counts] = {}
     total = 0
-    for uid, by_coder in units.items():
+    for n, (uid, by_coder) in enumerate(units.items()):
+        if step is not None and not n % STEP_EVERY:
+            step(n)
         try:
             length = lengths[uid]
         except KeyError:
@@ -521,6 +529,7 @@ def compute_agreement(
     unit: str = "response",
     lengths: Mapping[str, int] | None = None,
     units_excluded: int = 0,
+    step: Step | None = None,
 ) -> AgreementReport:
     """Agreement between ``coders`` on the done ``units``.
 
@@ -529,7 +538,9 @@ def compute_agreement(
     nothing there.  Coders in the data that are not in ``coders`` are ignored.
     ``unit`` is ``"response"`` or ``"character"``; the latter needs
     ``lengths[unit_id]`` (text length in code points) and raises ValueError for
-    spans outside ``[0, length]``.
+    spans outside ``[0, length]``.  ``step(n)``, if given, is called with the
+    number of units counted so far every :data:`STEP_EVERY` units (a progress
+    bar; it may raise to stop the work).
     """
     coders = tuple(coders)
     if len(coders) < 2:
@@ -538,11 +549,11 @@ def compute_agreement(
         raise ValueError("duplicate coders")
     index = {c: i for i, c in enumerate(coders)}
     if unit == "response":
-        per_code = _count_responses(units, index)
+        per_code = _count_responses(units, index, step)
     elif unit == "character":
         if lengths is None:
             raise ValueError("character units need the text lengths")
-        per_code = _count_characters(units, index, lengths)
+        per_code = _count_characters(units, index, lengths, step)
     else:
         raise ValueError(f"unknown unit {unit!r} (use 'response' or 'character')")
 

@@ -302,10 +302,13 @@ def cmd_agreement(args: argparse.Namespace) -> int:
         if unknown:
             raise CliError(f"no coding or done mark by {', '.join(unknown)}; coders: "
                            f"{', '.join(sorted(known)) or 'none'}")
+        progress = ProgressLine(f"comparing {', '.join(args.coders)}")
         try:
-            report = C.project_agreement(project, args.coders, args.unit)
+            report = C.project_agreement(project, args.coders, args.unit, progress)
         except ValueError as exc:
             raise CliError(str(exc)) from None
+        finally:
+            progress.close()
         if args.format == "json":
             data = report.to_dict()
             data["units_excluded_done_by_some"] = C.compared_units(project, args.coders)[2]

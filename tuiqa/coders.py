@@ -8,9 +8,11 @@ in it). The statistics themselves are in :mod:`tuiqa.agreement`.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 
-from .agreement import AgreementReport, compute_agreement
+from .agreement import STEP_EVERY, AgreementReport, compute_agreement
+from .longwork import Progress, Steps
 from .model import Coding, Resolution
 from .project import CONSENSUS, Change, ChangeError, Project
 
@@ -31,14 +33,23 @@ def compared_units(project: Project, coders: list[str]) -> tuple[list[str], int,
     return ordered, len(project.responses) - len(units), len(some) - len(units)
 
 
-def project_agreement(project: Project, coders: list[str], unit: str = "response") -> AgreementReport:
-    """Agreement between ``coders`` on the responses they all marked done. Codes by name."""
+def project_agreement(project: Project, coders: list[str], unit: str = "response",
+                      progress: Progress | None = None,
+                      cancel: threading.Event | None = None) -> AgreementReport:
+    """Agreement between ``coders`` on the responses they all marked done. Codes by name.
+
+    ``progress(done, total)`` hears how far it is; setting ``cancel`` stops it
+    (:class:`~tuiqa.longwork.Cancelled`). It only reads, so stopping loses nothing."""
     units, excluded, _ = compared_units(project, coders)
+    n = len(units)
+    steps = Steps(2 * n, progress, cancel)  # reading the codings, then counting them
     wanted = set(coders)
     data: dict[str, dict[str, list[tuple[str, int, int]]]] = {}
     lengths: dict[str, int] = {}
     name = project.code_name
-    for rid in units:
+    for i, rid in enumerate(units):
+        if not i % STEP_EVERY:
+            steps(i)
         per: dict[str, list[tuple[str, int, int]]] = {c: [] for c in coders}
         for c in project.codings_by_response.get(rid, {}).values():
             if c.coder in wanted:
@@ -46,7 +57,10 @@ def project_agreement(project: Project, coders: list[str], unit: str = "response
         data[rid] = per
         if unit == "character":
             lengths[rid] = len(project.responses[rid].text)
-    return compute_agreement(data, coders, unit=unit, lengths=lengths or None, units_excluded=excluded)
+    report = compute_agreement(data, coders, unit=unit, lengths=lengths or None,
+                               units_excluded=excluded, step=lambda i: steps(n + i))
+    steps.finish()
+    return report
 
 
 def agreement_dict(project: Project, coders: list[str], unit: str = "response") -> dict:
@@ -73,37 +87,63 @@ class Disagreement:
 
 
 def disagreements(project: Project, coders: list[str], *, spans: bool = True,
-                  include_resolved: bool = False) -> list[Disagreement]:
+                  include_resolved: bool = False, progress: Progress | None = None,
+                  cancel: threading.Event | None = None) -> list[Disagreement]:
     """Every (unit, code) where the compared coders' values differ, in reading order; with
-    ``spans``, also those where all applied the code but to different extracts."""
+    ``spans``, also those where all applied the code but to different extracts.
+    ``progress`` and ``cancel`` as for :func:`project_agreement`."""
     from .navigation import reading_order
 
     units, _, _ = compared_units(project, coders)
     unit_set = set(units)
-    resolved = {(r.response_id, r.code_id) for r in project.state.table("resolution").values()
-                if not r.deleted and r.is_complete()} if not include_resolved else set()
-    wanted = set(coders)
+    resolved = set() if include_resolved else _resolved(project)
+    order = [rid for rid in reading_order(project.state, "participant") if rid in unit_set]
+    steps = Steps(len(order), progress, cancel)
     out: list[Disagreement] = []
-    for rid in reading_order(project.state, "participant"):
-        if rid not in unit_set:
+    for i, rid in enumerate(order):
+        if not i % STEP_EVERY:
+            steps(i)
+        out.extend(_response_disagreements(project, coders, rid, spans, resolved))
+    steps.finish()
+    return out
+
+
+def response_disagreements(project: Project, coders: list[str], response_id: str, *,
+                           spans: bool = True) -> list[Disagreement]:
+    """The open disagreements in one response (after one is resolved: no need to go over the
+    whole project again)."""
+    if response_id not in project.responses or \
+            not all(response_id in project.done.get(c, ()) for c in coders):
+        return []  # not a unit: some coder has not finished it
+    return _response_disagreements(project, coders, response_id, spans, _resolved(project))
+
+
+def _resolved(project: Project) -> set[tuple[str, str]]:
+    return {(r.response_id, r.code_id) for r in project.state.table("resolution").values()
+            if not r.deleted and r.is_complete()}
+
+
+def _response_disagreements(project: Project, coders: list[str], rid: str, spans: bool,
+                            resolved: set[tuple[str, str]]) -> list[Disagreement]:
+    wanted = set(coders)
+    by_code: dict[str, dict[str, list[Coding]]] = {}
+    for c in project.codings_by_response.get(rid, {}).values():
+        if c.coder in wanted:
+            by_code.setdefault(c.code_id, {k: [] for k in coders})[c.coder].append(c)
+    out: list[Disagreement] = []
+    for code_id in sorted(by_code, key=lambda cid: project.code_name(cid).casefold()):
+        if (rid, code_id) in resolved:
             continue
-        by_code: dict[str, dict[str, list[Coding]]] = {}
-        for c in project.codings_by_response.get(rid, {}).values():
-            if c.coder in wanted:
-                by_code.setdefault(c.code_id, {k: [] for k in coders})[c.coder].append(c)
-        for code_id in sorted(by_code, key=lambda cid: project.code_name(cid).casefold()):
-            if (rid, code_id) in resolved:
-                continue
-            per = by_code[code_id]
-            for items in per.values():
-                items.sort(key=lambda c: (c.start, c.end))
-            present = [k for k in coders if per[k]]
-            if len(present) < len(coders):
-                out.append(Disagreement(rid, code_id, PRESENCE, per))
-            elif spans:
-                shapes = {tuple((c.start, c.end) for c in per[k]) for k in coders}
-                if len(shapes) > 1:
-                    out.append(Disagreement(rid, code_id, SPANS, per))
+        per = by_code[code_id]
+        for items in per.values():
+            items.sort(key=lambda c: (c.start, c.end))
+        present = [k for k in coders if per[k]]
+        if len(present) < len(coders):
+            out.append(Disagreement(rid, code_id, PRESENCE, per))
+        elif spans:
+            shapes = {tuple((c.start, c.end) for c in per[k]) for k in coders}
+            if len(shapes) > 1:
+                out.append(Disagreement(rid, code_id, SPANS, per))
     return out
 
 

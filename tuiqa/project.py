@@ -259,6 +259,11 @@ class Project:
         self.store.complete()
         return True
 
+    def finish_loading(self) -> None:
+        """Wait for a lazy open's background decoding and swap it in (on the thread that owns
+        the project): for work that reads every coding."""
+        self._whole()
+
     def _finish_lazy(self) -> None:
         thread, result = self._loader  # type: ignore[misc]
         self.start_loading()

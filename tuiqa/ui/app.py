@@ -325,6 +325,57 @@ class TuiqaApp(App):
 
         self.push_screen(ProgressScreen(f"Merging {other.name}…", work), finished)
 
+    def ask_import(self) -> None:
+        from .screens.dialogs import InputScreen
+
+        def chosen(path: str | None) -> None:
+            if path and path.strip():
+                self.import_survey(Path(path.strip()).expanduser())
+
+        self.push_screen(InputScreen(
+            "Import which survey export? (a CSV, TSV or XLSX file)",
+            hint="Enter imports · Esc cancels · new participants and questions are added; "
+                 "nothing already here changes"), chosen)
+
+    def import_survey(self, path: Path) -> None:
+        """Add a survey export's new participants and questions, with a progress bar; Esc
+        before the writing starts leaves the project as it was (as ``tuiqa import``)."""
+        from ..importers.survey import import_survey
+        from ..longwork import Cancelled
+        from .screens.progress import ProgressScreen
+
+        if not path.is_file():
+            self.notify(escape(f"{path} is not a file"), severity="error")
+            return
+        directory = self.project.dir
+
+        def work(progress, cancel) -> str:
+            def step(done: int, total: int) -> None:
+                if cancel.is_set():
+                    raise Cancelled
+                progress(done, total)
+
+            _, lines = import_survey(directory, path, create=False, progress=step)
+            # the gist for a notice; `tuiqa import` prints the whole report (every column)
+            gist = [lines[0].split(" into ")[0]] + [
+                line.strip() for line in lines[1:]
+                if line.lstrip().startswith(("participants:", "responses:", "questions ("))]
+            return "\n".join(gist)
+
+        self.push_screen(ProgressScreen(f"Importing {path.name}…", work), self._after_long_write)
+
+    async def _after_long_write(self, _: object = None) -> None:
+        """Another copy of the project wrote the files (an import, a merge): once its worker has
+        ended, read what it wrote, as for another coder's change."""
+        from textual.worker import WorkerCancelled, WorkerFailed
+
+        for worker in [w for w in self.workers if w.group == "long-work"]:
+            try:
+                await worker.wait()
+            except (WorkerCancelled, WorkerFailed):  # the failure has been shown already
+                pass
+        self.poll_project()
+
     def _fit_no_color_filter(self) -> None:
         """With ``NO_COLOR``, strip colours in the way that suits the theme now in use.
 
@@ -403,6 +454,9 @@ class TuiqaApp(App):
         if not self.project.store.readonly:
             yield SystemCommand("Merge: bring in another copy of this project…",
                                 "a colleague's copy, or yours from a laptop (tuiqa merge)", self.ask_merge)
+            yield SystemCommand("Import: add participants or questions from a survey export…",
+                                "CSV, TSV or XLSX; what is here already stays (tuiqa import)",
+                                self.ask_import)
         group = getattr(type(screen), "HELP_GROUP", None)
         if group is None:
             return

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import threading
-from typing import Callable
+import time
+from typing import Any, Callable
 
 from rich.markup import escape
 from rich.text import Text
@@ -13,22 +14,39 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import ProgressBar, Static
 
+from ...longwork import Cancelled
 
-class ProgressScreen(ModalScreen[None]):
+Work = Callable[[Callable[[int, int], None], threading.Event], Any]
+
+# Work over more compared responses than this runs on a thread behind a progress bar; below it,
+# it takes a few tens of milliseconds and a bar would only flash.
+BIG_WORK = 5_000
+
+
+class ProgressScreen(ModalScreen[Any]):
+    """Runs ``work(progress, cancel)`` on a worker thread behind a progress bar.
+
+    The screen is dismissed with what the work returned, or ``None`` when it was stopped or
+    failed (the user is told which). With ``report`` the returned text is shown as a
+    notification (an export's "Exported … to …"); without it the caller uses the result.
+    """
+
     BINDINGS = [Binding("escape", "cancel", "Stop", id="progress.cancel")]
 
-    def __init__(self, title: str, work: Callable[[Callable[[int, int], None], threading.Event], str]) -> None:
-        """``work(progress, cancel)`` runs on a worker thread and returns a message for the user."""
+    def __init__(self, title: str, work: Work, *, report: bool = True, writes: bool = True) -> None:
         super().__init__()
         self.title_text = title
         self.work = work
+        self.report = report
+        self.writes = writes
         self.cancel = threading.Event()
 
     def compose(self) -> ComposeResult:
         with Vertical(id="progress", classes="dialog"):
             yield Static(Text(self.title_text, style="bold"))
             yield ProgressBar(id="progress-bar", show_eta=False)
-            yield Static(Text("Esc stops; nothing is written until it is complete", style="dim"))
+            yield Static(Text("Esc stops; nothing is written until it is complete" if self.writes
+                              else "Esc stops", style="dim"))
 
     def on_mount(self) -> None:
         self.app.run_worker(self._run, thread=True, group="long-work", exit_on_error=False)
@@ -38,22 +56,33 @@ class ProgressScreen(ModalScreen[None]):
             self.app.call_from_thread(self._update, done, total)
 
         try:
-            message = self.work(progress, self.cancel)
+            result = self.work(progress, self.cancel)
         except Exception as exc:  # shown, never a crash
-            name = type(exc).__name__
-            message = "Stopped; nothing was written" if name in ("Cancelled", "KeyboardInterrupt") \
+            stopped = isinstance(exc, (Cancelled, KeyboardInterrupt))
+            message = ("Stopped; nothing was written" if self.writes else "Stopped") if stopped \
                 else f"Failed: {exc}"
-            self.app.call_from_thread(self._finish, message, "warning")
+            self.app.call_from_thread(self._finish, None, message, "warning" if stopped else "error")
             return
-        self.app.call_from_thread(self._finish, message, "information")
+        self.app.call_from_thread(self._finish, result, str(result) if self.report else "",
+                                  "information")
 
     def _update(self, done: int, total: int) -> None:
         bar = self.query_one(ProgressBar)
         bar.update(total=max(total, 1), progress=done)
 
-    def _finish(self, message: str, severity: str) -> None:
-        self.app.notify(escape(message), severity=severity, timeout=8)
-        self.dismiss(None)
+    def _finish(self, result: Any, message: str, severity: str) -> None:
+        if message:
+            self.app.notify(escape(message), severity=severity, timeout=8 if severity != "error" else 15)
+        self.dismiss(result)
 
     def action_cancel(self) -> None:
         self.cancel.set()
+
+
+def wait_until_loaded(project, cancel: threading.Event) -> None:
+    """On a worker thread: wait for a lazy open's background decoding, which the app's main
+    thread swaps in (work that reads every coding must not start on half of them)."""
+    while project.loading:
+        if cancel.is_set():
+            raise Cancelled
+        time.sleep(0.02)

@@ -23,6 +23,7 @@ from ..render import Mark, plain
 from ..widgets.response_view import ResponseView
 from ..widgets.rowlist import RowList, cells
 from .dialogs import ConfirmScreen, InputScreen
+from .progress import BIG_WORK, ProgressScreen, wait_until_loaded
 from .picker import PickerItem, PickerScreen, PickResult
 
 if TYPE_CHECKING:
@@ -454,16 +455,45 @@ class AgreementScreen(Screen):
             self.query_one("#agreement-title", Static).update(title)
             table.set_rows([])
             return
+        project, coders, unit = self.tapp.project, list(self.coders), self.unit
+        size = min(len(project.done.get(c, ())) for c in coders)
+        if size > BIG_WORK:  # seconds on a large project: a thread, a bar, and Esc stops it
+            def work(progress, cancel):
+                wait_until_loaded(project, cancel)
+                return C.project_agreement(project, coders, unit, progress, cancel)
+
+            def finished(report) -> None:
+                if report is not None:
+                    self.report = report
+                    self.show_report()
+                elif self.report is None:
+                    if self.is_current:
+                        self.app.pop_screen()  # stopped before there was anything to show
+                else:  # stopped: keep showing the last figures, for what they were
+                    self.coders, self.unit = list(self.report.coders), self.report.unit
+
+            self.app.push_screen(ProgressScreen(
+                f"Comparing {', '.join(coders)} over up to {size:,} responses…", work,
+                report=False, writes=False), finished)
+            return
+        project.finish_loading()
         try:
-            self.report = C.project_agreement(self.tapp.project, self.coders, self.unit)
+            self.report = C.project_agreement(project, coders, unit)
         except (ValueError, ChangeError) as exc:
             title.append(str(exc), style="bold red")
             self.query_one("#agreement-title", Static).update(title)
             return
+        self.show_report()
+
+    def show_report(self) -> None:
+        title = Text(end="")
+        table = self.query_one(RowList)
         r = self.report
+        if r is None:
+            return
         o = r.overall
-        title.append(f"Agreement: {', '.join(self.coders)}", style="bold")
-        title.append(f" · {self.unit} as unit · {r.units_compared} responses compared "
+        title.append(f"Agreement: {', '.join(r.coders)}", style="bold")
+        title.append(f" · {r.unit} as unit · {r.units_compared} responses compared "
                      f"(done by all), {r.units_excluded} excluded\n", style="dim")
 
         def fmt(stat) -> str:
@@ -475,7 +505,7 @@ class AgreementScreen(Screen):
                      style="dim")
         self.query_one("#agreement-title", Static).update(title)
         head = cells(("code", 24), (Text("units", justify="right"), 6), (Text("both", justify="right"), 5),
-                     *[(Text(f"{c[:6]}", justify="right"), 6) for c in self.coders],
+                     *[(Text(f"{c[:6]}", justify="right"), 6) for c in r.coders],
                      (Text("none", justify="right"), 6), (Text("%agr", justify="right"), 5),
                      (Text("κ", justify="right"), 6), (Text("α", justify="right"), 6), ("why —", 0))
         head.stylize("bold dim")
@@ -491,6 +521,7 @@ class AgreementScreen(Screen):
         table.set_rows(codes, keep=table.current_key)
 
     def _row(self, c, width: int) -> Text:
+        coders = self.report.coders if self.report is not None else self.coders
         def num(stat) -> Text:
             if stat.value is None:
                 return Text("—", justify="right", style="dim")
@@ -499,7 +530,7 @@ class AgreementScreen(Screen):
 
         return cells((plain(c.code), 24), (Text(str(c.units), justify="right"), 6),
                      (Text(str(c.both), justify="right"), 5),
-                     *[(Text(str(c.only.get(k, 0)), justify="right"), 6) for k in self.coders],
+                     *[(Text(str(c.only.get(k, 0)), justify="right"), 6) for k in coders],
                      (Text(str(c.neither), justify="right"), 6), (num(c.percent_agreement), 5),
                      (num(c.cohen_kappa), 6), (num(c.krippendorff_alpha), 6),
                      (plain(c.undefined_reason or "", style="dim"), 0))
@@ -520,7 +551,7 @@ class AgreementScreen(Screen):
 
     def action_sort(self) -> None:
         self.sort = SORTS[(SORTS.index(self.sort) + 1) % len(SORTS)]
-        self.recompute()
+        self.show_report()
 
     def action_disagreements(self, code_name: str | None = None) -> None:
         if len(self.coders) >= 2:
@@ -559,6 +590,7 @@ class DisagreementScreen(Screen):
         self.coders = coders
         self.code_name = code_name
         self.show_spans = True
+        self.shown_spans: bool | None = None  # as last found (None: nothing found yet)
         self.items: list[C.Disagreement] = []
         self.index = 0
         self._message = ""
@@ -579,19 +611,46 @@ class DisagreementScreen(Screen):
 
     def on_mount(self) -> None:
         self.reload()
-        self.draw()
 
     def reload(self) -> None:
-        project = self.tapp.project
-        items = C.disagreements(project, self.coders, spans=self.show_spans)
-        if self.code_name:
-            items = [d for d in items if project.code_name(d.code_id) == self.code_name]
-        self.items = items
-        self.index = min(self.index, max(len(items) - 1, 0))
+        """Find every open disagreement again (on a thread behind a bar on a large project),
+        then draw."""
+        project, coders, spans, code_name = self.tapp.project, list(self.coders), self.show_spans, self.code_name
+
+        def find(progress=None, cancel=None) -> list[C.Disagreement]:
+            items = C.disagreements(project, coders, spans=spans, progress=progress, cancel=cancel)
+            if code_name:
+                items = [d for d in items if project.code_name(d.code_id) == code_name]
+            return items
+
+        def found(items: list[C.Disagreement] | None) -> None:
+            if items is None:  # stopped (or failed: the user has been told)
+                if self.shown_spans is None:
+                    if self.is_current:
+                        self.app.pop_screen()  # nothing to show yet: back where the user was
+                    return
+                self.show_spans = self.shown_spans  # what is on screen stays as it was
+                return
+            self.shown_spans = spans
+            self.items = items
+            self.index = min(self.index, max(len(items) - 1, 0))
+            self.draw()
+
+        size = min(len(project.done.get(c, ())) for c in coders)
+        if size > BIG_WORK:
+            def work(progress, cancel):
+                wait_until_loaded(project, cancel)
+                return find(progress, cancel)
+
+            self.app.push_screen(ProgressScreen(
+                f"Finding where {', '.join(coders)} differ, over up to {size:,} responses…", work,
+                report=False, writes=False), found)
+            return
+        project.finish_loading()
+        found(find())
 
     def project_changed(self) -> None:
         self.reload()
-        self.draw()
 
     def say(self, message: str) -> None:
         self._message = message
@@ -652,7 +711,14 @@ class DisagreementScreen(Screen):
         except ChangeError as exc:
             self.say(str(exc))
             return
-        self.reload()
+        # Only this response's disagreements can have changed: find those again, not all
+        rid = item.response_id
+        fresh = C.response_disagreements(self.tapp.project, self.coders, rid, spans=self.show_spans)
+        if self.code_name:
+            fresh = [d for d in fresh if self.tapp.project.code_name(d.code_id) == self.code_name]
+        at = next(i for i, d in enumerate(self.items) if d.response_id == rid)
+        self.items = self.items[:at] + fresh + [d for d in self.items[at:] if d.response_id != rid]
+        self.index = min(self.index, max(len(self.items) - 1, 0))
         self.say(outcome.message)
 
     def action_keep(self, number: int) -> None:
@@ -672,7 +738,6 @@ class DisagreementScreen(Screen):
     def action_spans(self) -> None:
         self.show_spans = not self.show_spans
         self.reload()
-        self.draw()
 
     def action_back(self) -> None:
         self.app.pop_screen()
