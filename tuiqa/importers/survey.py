@@ -266,6 +266,8 @@ def plan_import(
                 plan.unchanged_responses += 1
             else:
                 plan.differing_responses.append(f"{pid} {q.key}")
+    if progress is not None:
+        progress(total, total)  # every row read: what is left is the writing
     if plan.differing_responses:
         shown = ", ".join(plan.differing_responses[:8])
         more = len(plan.differing_responses) - 8

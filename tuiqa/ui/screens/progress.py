@@ -46,7 +46,7 @@ class ProgressScreen(ModalScreen[Any]):
             yield Static(Text(self.title_text, style="bold"))
             yield ProgressBar(id="progress-bar", show_eta=False)
             yield Static(Text("Esc stops; nothing is written until it is complete" if self.writes
-                              else "Esc stops", style="dim"))
+                              else "Esc stops", style="dim"), id="progress-hint")
 
     def on_mount(self) -> None:
         self.app.run_worker(self._run, thread=True, group="long-work", exit_on_error=False)
@@ -69,6 +69,9 @@ class ProgressScreen(ModalScreen[Any]):
     def _update(self, done: int, total: int) -> None:
         bar = self.query_one(ProgressBar)
         bar.update(total=max(total, 1), progress=done)
+        if self.writes and done >= total:
+            self.query_one("#progress-hint", Static).update(
+                Text("Writing it all at once; Esc can no longer stop it", style="dim"))
 
     def _finish(self, result: Any, message: str, severity: str) -> None:
         if message:
