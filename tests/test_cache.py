@@ -68,6 +68,26 @@ def test_a_change_during_a_lazy_open_waits_for_the_whole_project(sample_project)
     project.close()
 
 
+def test_a_lazy_open_counts_as_loading_until_everything_is_swapped_in(sample_project):
+    """Work on another thread (agreement) waits while ``loading``: that must hold until the
+    decoded codings are in place, not only until the background decoding has ended."""
+    write_fresh_cache(sample_project)
+    project = Project.open(sample_project, lazy=True)
+    seen = []
+    swap = project._swap_in_decoded
+
+    def watched() -> None:
+        swap()
+        assert project.store.pending is None  # nothing left pending in the store…
+        seen.append(project.loading)  # …but the swap is not over until this returns
+
+    project._swap_in_decoded = watched
+    project.finish_loading()
+    assert seen == [True] and not project.loading
+    assert len(list(project.all_codings())) == 59
+    project.close()
+
+
 def test_a_stale_cache_is_ignored(sample_project):
     write_fresh_cache(sample_project)
     # someone else changes the project (their close rewrites data.json) without our cache knowing

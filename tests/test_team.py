@@ -369,7 +369,7 @@ async def test_large_agreement_work_runs_behind_a_bar_and_esc_stops_it(sample_pr
     p = Project.open(sample_project)
     double_code(p)
     expected = C.project_agreement(p, ["ann", "bea"]).to_dict()
-    monkeypatch.setattr(team, "BIG_WORK", 0)  # as if the project were large
+    monkeypatch.setattr(team, "BIG_WORK", -1)  # as if every project were large
     app = TuiqaApp(p, Session(p, "lead"), refresh_seconds=0, welcome=False)
     async with app.run_test(size=(110, 32)) as pilot:
         await pilot.pause()
@@ -418,6 +418,61 @@ async def test_large_agreement_work_runs_behind_a_bar_and_esc_stops_it(sample_pr
         await pilot.pause()
         assert isinstance(app.screen, CodingScreen)
         assert any(n.message == "Stopped" for n in app._notifications)
+    p.close()
+
+
+async def test_large_figures_are_not_worked_out_again_on_every_colleagues_change(sample_project, monkeypatch):
+    from textual.command import CommandPalette
+
+    from tuiqa.ui.screens import team
+    from tuiqa.ui.screens.progress import ProgressScreen
+
+    p = Project.open(sample_project)
+    double_code(p)
+    monkeypatch.setattr(team, "BIG_WORK", -1)  # as if every project were large
+    app = TuiqaApp(p, Session(p, "lead"), refresh_seconds=0, welcome=False)
+    async with app.run_test(size=(110, 32)) as pilot:
+        await pilot.pause()
+        app.push_screen(AgreementScreen(["ann", "bea"]))
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, AgreementScreen) and screen.report.units_compared == 6
+
+        # a colleague marks another response done: no bar, a note, r when wanted
+        Session(p, "bea").set_done(sorted(p.responses)[7], True)  # now done by ann and bea
+        screen.project_changed()
+        await pilot.pause()
+        assert app.screen is screen and "r works the figures out again" in screen_text(app)
+        await pilot.press("r")
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.screen is screen and screen.report.units_compared == 7
+        assert "r works the figures out again" not in screen_text(app)
+
+        # stopped while other figures were asked for: the last ones stay, as they were
+        real = C.project_agreement
+
+        def slow(project, coders, unit, progress, cancel):
+            cancel.wait(5)
+            return real(project, coders, unit, progress, cancel)
+
+        monkeypatch.setattr(C, "project_agreement", slow)
+        await pilot.press("u")  # character as unit: behind the bar
+        await pilot.pause()
+        assert isinstance(app.screen, ProgressScreen)
+        await pilot.press("ctrl+p", "question_mark")  # nothing opens over long work
+        await pilot.pause()
+        assert isinstance(app.screen, ProgressScreen)
+        assert not any(isinstance(s, CommandPalette) for s in app.screen_stack)
+        await pilot.press("escape")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.screen is screen
+        assert screen.unit == "response" and screen.report.unit == "response"
+        assert "response as unit" in screen_text(app)
     p.close()
 
 

@@ -33,6 +33,14 @@ def compared_units(project: Project, coders: list[str]) -> tuple[list[str], int,
     return ordered, len(project.responses) - len(units), len(some) - len(units)
 
 
+def shared_done(project: Project, coders: list[str]) -> int:
+    """How many responses every one of ``coders`` has marked done (the units, quickly)."""
+    sets = sorted((project.done.get(c, set()) for c in coders), key=len)
+    if not sets or not sets[0]:
+        return 0
+    return len(set(sets[0]).intersection(*sets[1:]))
+
+
 def project_agreement(project: Project, coders: list[str], unit: str = "response",
                       progress: Progress | None = None,
                       cancel: threading.Event | None = None) -> AgreementReport:

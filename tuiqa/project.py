@@ -247,8 +247,9 @@ class Project:
 
     @property
     def loading(self) -> bool:
-        """Still decoding codings in the background (see :meth:`open` with ``lazy``)."""
-        return self.store.pending is not None
+        """Still decoding codings in the background (see :meth:`open` with ``lazy``), or
+        swapping the decoded codings in."""
+        return self.store.pending is not None or self.__dict__.get("_swapping", False)
 
     def try_complete(self) -> bool:
         """Finish a lazy open if the background work is done; never waits. True when whole."""
@@ -265,6 +266,15 @@ class Project:
         self._whole()
 
     def _finish_lazy(self) -> None:
+        # ``pending`` is cleared first (a reload below must not come back here), so until the
+        # end ``loading`` stays true by this flag: another thread must not read half of it
+        self._swapping = True
+        try:
+            self._swap_in_decoded()
+        finally:
+            self._swapping = False
+
+    def _swap_in_decoded(self) -> None:
         thread, result = self._loader  # type: ignore[misc]
         self.start_loading()
         thread.join()

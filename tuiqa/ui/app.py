@@ -116,10 +116,12 @@ class TuiqaApp(App):
                 except Exception:  # no screen: shutting down
                     break
                 # Textual's private queue (pinned version). A pump with nothing queued has
-                # finished what it was given; the first round waits on the focused widget and
-                # the screen too, which were handed the key.
+                # finished what it was given, unless it is still being mounted (that runs before
+                # its queue); the first round waits on the focused widget and the screen too,
+                # which were handed the key.
                 pumps = [w for w in widgets
-                         if getattr(w, "_message_queue", None) is not None and not w._message_queue.empty()]
+                         if getattr(w, "_message_queue", None) is not None
+                         and (not w._message_queue.empty() or not w.is_mounted)]
                 if first:
                     first = False
                     for pump in (self.focused, self.screen):
@@ -144,6 +146,8 @@ class TuiqaApp(App):
                         await asyncio.wait_for(drained.wait(), max(deadline - loop.time(), 0.001))
                     except asyncio.TimeoutError:
                         break
+                else:  # none could take a message yet (still starting): let them get on
+                    await asyncio.sleep(0.005)
         finally:
             # behind anything the key sent back to the app, so its binding runs first
             self.call_later(self._key_handled, token)
@@ -185,6 +189,15 @@ class TuiqaApp(App):
                 handler()
         for warning in self.project.store.warnings:
             self.notify(escape(warning), severity="warning", timeout=8)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """While long work runs behind its bar, only Esc (stop) and quitting work: nothing else
+        may open over it (the palette could start a merge into the project being read)."""
+        from .screens.progress import ProgressScreen
+
+        if isinstance(self.screen, ProgressScreen) and action != "quit":
+            return False
+        return super().check_action(action, parameters)
 
     def push_screen(self, *args, **kwargs):
         self._dismiss_welcome()  # the hint has done its job once the user opens anything

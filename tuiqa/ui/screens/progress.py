@@ -76,7 +76,18 @@ class ProgressScreen(ModalScreen[Any]):
     def _finish(self, result: Any, message: str, severity: str) -> None:
         if message:
             self.app.notify(escape(message), severity=severity, timeout=8 if severity != "error" else 15)
-        self.dismiss(result)
+        if self.is_current:
+            self.dismiss(result)
+        else:  # something is open above (help, say): go once it has closed
+            self._waiting = (result,)
+
+    def on_screen_resume(self) -> None:
+        waiting = getattr(self, "_waiting", None)
+        if waiting is not None:
+            self.dismiss(waiting[0])
+
+    def on_unmount(self) -> None:
+        self.cancel.set()  # the app is closing: stop if it has not started writing
 
     def action_cancel(self) -> None:
         self.cancel.set()

@@ -416,6 +416,7 @@ class AgreementScreen(Screen):
         Binding("s", "sort", "Sort", id="agreement.sort"),
         Binding("d", "disagreements", "Disagreements", id="agreement.disagreements"),
         Binding("enter", "code_disagreements", "This code's", show=False, id="agreement.code"),
+        Binding("r", "recompute", "Work out again", show=False, id="agreement.recompute"),
     ]
 
     def __init__(self, coders: list[str] | None = None) -> None:
@@ -424,6 +425,7 @@ class AgreementScreen(Screen):
         self.unit = "response"
         self.sort = "code"
         self.report = None
+        self.stale = False  # the project changed since the figures shown (large projects)
 
     @property
     def tapp(self) -> TuiqaApp:
@@ -444,6 +446,14 @@ class AgreementScreen(Screen):
         self.query_one(RowList).focus()
 
     def project_changed(self) -> None:
+        if len(self.coders) >= 2 and C.shared_done(self.tapp.project, self.coders) > BIG_WORK:
+            # not seconds behind a bar each time a colleague codes: say so, r when wanted
+            self.stale = True
+            self.show_report()
+            return
+        self.recompute()
+
+    def action_recompute(self) -> None:
         self.recompute()
 
     def recompute(self) -> None:
@@ -456,7 +466,7 @@ class AgreementScreen(Screen):
             table.set_rows([])
             return
         project, coders, unit = self.tapp.project, list(self.coders), self.unit
-        size = min(len(project.done.get(c, ())) for c in coders)
+        size = C.shared_done(project, coders)
         if size > BIG_WORK:  # seconds on a large project: a thread, a bar, and Esc stops it
             def work(progress, cancel):
                 wait_until_loaded(project, cancel)
@@ -464,7 +474,7 @@ class AgreementScreen(Screen):
 
             def finished(report) -> None:
                 if report is not None:
-                    self.report = report
+                    self.report, self.stale = report, False
                     self.show_report()
                 elif self.report is None:
                     if self.is_current:
@@ -473,7 +483,7 @@ class AgreementScreen(Screen):
                     self.coders, self.unit = list(self.report.coders), self.report.unit
 
             self.app.push_screen(ProgressScreen(
-                f"Comparing {', '.join(coders)} over up to {size:,} responses…", work,
+                f"Comparing {', '.join(coders)} over {size:,} responses…", work,
                 report=False, writes=False), finished)
             return
         project.finish_loading()
@@ -483,6 +493,7 @@ class AgreementScreen(Screen):
             title.append(str(exc), style="bold red")
             self.query_one("#agreement-title", Static).update(title)
             return
+        self.stale = False
         self.show_report()
 
     def show_report(self) -> None:
@@ -503,6 +514,8 @@ class AgreementScreen(Screen):
                      f" · Krippendorff's α {fmt(o.krippendorff_alpha)}\n")
         title.append(f"Mean of per-code values: κ {fmt(o.mean_cohen_kappa)} · α {fmt(o.mean_krippendorff_alpha)}",
                      style="dim")
+        if self.stale:
+            title.append("\nThe project has changed since: r works the figures out again", style="bold yellow")
         self.query_one("#agreement-title", Static).update(title)
         head = cells(("code", 24), (Text("units", justify="right"), 6), (Text("both", justify="right"), 5),
                      *[(Text(f"{c[:6]}", justify="right"), 6) for c in r.coders],
@@ -583,6 +596,7 @@ class DisagreementScreen(Screen):
         Binding("b", "both", "Keep both", id="disagree.both"),
         Binding("x", "discuss", "Discuss", id="disagree.discuss"),
         Binding("s", "spans", "Span differences", show=False, id="disagree.spans"),
+        Binding("r", "reload", "Find again", show=False, id="disagree.reload"),
     ]
 
     def __init__(self, coders: list[str], code_name: str | None = None) -> None:
@@ -591,6 +605,7 @@ class DisagreementScreen(Screen):
         self.code_name = code_name
         self.show_spans = True
         self.shown_spans: bool | None = None  # as last found (None: nothing found yet)
+        self.stale = False  # the project changed since the queue was found (large projects)
         self.items: list[C.Disagreement] = []
         self.index = 0
         self._message = ""
@@ -631,25 +646,32 @@ class DisagreementScreen(Screen):
                     return
                 self.show_spans = self.shown_spans  # what is on screen stays as it was
                 return
-            self.shown_spans = spans
+            self.shown_spans, self.stale = spans, False
             self.items = items
             self.index = min(self.index, max(len(items) - 1, 0))
             self.draw()
 
-        size = min(len(project.done.get(c, ())) for c in coders)
+        size = C.shared_done(project, coders)
         if size > BIG_WORK:
             def work(progress, cancel):
                 wait_until_loaded(project, cancel)
                 return find(progress, cancel)
 
             self.app.push_screen(ProgressScreen(
-                f"Finding where {', '.join(coders)} differ, over up to {size:,} responses…", work,
+                f"Finding where {', '.join(coders)} differ, over {size:,} responses…", work,
                 report=False, writes=False), found)
             return
         project.finish_loading()
         found(find())
 
     def project_changed(self) -> None:
+        if C.shared_done(self.tapp.project, self.coders) > BIG_WORK:
+            self.stale = True  # as for the agreement figures: say so, r when wanted
+            self.draw()
+            return
+        self.reload()
+
+    def action_reload(self) -> None:
         self.reload()
 
     def say(self, message: str) -> None:
@@ -670,6 +692,9 @@ class DisagreementScreen(Screen):
         if self._message:
             title.append("  │ ", style="dim")
             title.append_text(plain(self._message, style="italic"))
+        if self.stale:
+            title.append("\nThe project has changed since: r finds the disagreements again",
+                         style="bold yellow")
         self.query_one("#disagree-title", Static).update(title)
         context = self.query_one("#disagree-context", Static)
         if not self.items:
