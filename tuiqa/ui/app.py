@@ -184,9 +184,7 @@ class TuiqaApp(App):
         """A lazy open finished decoding in the background: swap it in and redraw."""
         if self.project.try_complete():
             self._load_timer.stop()
-            handler = getattr(self.screen, "project_changed", None)
-            if handler is not None:
-                handler()
+            self.redraw_screen()
         for warning in self.project.store.warnings:
             self.notify(escape(warning), severity="warning", timeout=8)
 
@@ -261,13 +259,14 @@ class TuiqaApp(App):
                                    f"{c.lost!r} lost (a later change won)"), severity="warning",
                             timeout=10)
         if result.changed:
-            screen = self.screen
-            handler = getattr(screen, "project_changed", None)
-            if handler is not None:
-                handler()
-            for other in self.screen_stack:
-                if other is not screen and hasattr(other, "project_changed"):
-                    other._stale = True  # type: ignore[attr-defined]
+            self.redraw_screen()
+
+    def redraw_screen(self) -> None:
+        """The project (or what this coder may see of it) changed: redraw the screen in front.
+        A screen below redraws when it comes back (see ProjectView)."""
+        handler = getattr(self.screen, "project_changed", None)
+        if handler is not None:
+            handler()
 
     @property
     def visible_coder(self) -> str | None:
@@ -331,12 +330,8 @@ class TuiqaApp(App):
             report = merge_into(self.project, other, self.session.coder, progress, cancel)
             return "\n".join(report.lines(other))
 
-        def finished(_: None) -> None:
-            handler = getattr(self.screen, "project_changed", None)
-            if handler is not None:
-                handler()
-
-        self.push_screen(ProgressScreen(f"Merging {other.name}…", work), finished)
+        self.push_screen(ProgressScreen(f"Merging {other.name}…", work),
+                         lambda _: self.redraw_screen())
 
     def ask_import(self) -> None:
         from .screens.dialogs import InputScreen
@@ -432,9 +427,7 @@ class TuiqaApp(App):
     def _blind_on(self) -> None:
         self.blind = True
         self._remember_blind()
-        handler = getattr(self.screen, "project_changed", None)
-        if handler:
-            handler()
+        self.redraw_screen()
 
     def action_journal(self) -> None:
         from .screens.journal import JournalScreen

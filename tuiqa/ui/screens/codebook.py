@@ -20,6 +20,7 @@ from ..render import plain
 from ..widgets.rowlist import RowList, cells
 from .dialogs import ConfirmScreen, InputScreen, MemoScreen
 from .picker import PickerItem, PickerScreen, PickResult
+from .project_view import ProjectView
 
 if TYPE_CHECKING:
     from ..app import TuiqaApp
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 SORTS = ("name", "extracts", "responses", "participants")
 
 
-class CodebookScreen(Screen):
+class CodebookScreen(ProjectView, Screen):
     """All codes. Type / to search; Space marks several for a merge."""
 
     HELP_GROUP = "Codebook"
@@ -134,7 +135,7 @@ class CodebookScreen(Screen):
         return [e.code.id for e in entries]
 
     def refresh_table(self, keep: str | None = None) -> None:
-        self._seen_generation = self.app.project.generation  # type: ignore[attr-defined]
+        self.drawn()
         table = self.query_one(RowList)
         if keep is None:
             keep = self.current_id()
@@ -178,13 +179,8 @@ class CodebookScreen(Screen):
     def current_id(self) -> str | None:
         return self.query_one(RowList).current
 
-    def project_changed(self) -> None:
+    def redraw(self) -> None:
         self.refresh_table()
-
-    def on_screen_resume(self) -> None:
-        # back from a screen above: redraw only if something changed meanwhile
-        if self.is_mounted and getattr(self, "_seen_generation", None) != self.app.project.generation:  # type: ignore[attr-defined]
-            self.refresh_table()
 
     # -- search ------------------------------------------------------------------------------
 

@@ -18,12 +18,13 @@ from ...model import LATENT, SEMANTIC
 from ...text import display_text
 from ..render import plain
 from .picker import PickerItem, PickerScreen, PickResult
+from .project_view import ProjectView
 
 if TYPE_CHECKING:
     from ..app import TuiqaApp
 
 
-class ExtractsScreen(Screen):
+class ExtractsScreen(ProjectView, Screen):
     """Every extract of one code, with participant, question and attributes."""
 
     HELP_GROUP = "Collated extracts"
@@ -63,18 +64,13 @@ class ExtractsScreen(Screen):
         self.refresh_list()
         self.query_one(OptionList).focus()
 
-    def on_screen_resume(self) -> None:
-        # back from a screen above: redraw only if something changed meanwhile
-        if self.is_mounted and getattr(self, "_seen_generation", None) != self.app.project.generation:  # type: ignore[attr-defined]
-            self.refresh_list()
-
-    def project_changed(self) -> None:
+    def redraw(self) -> None:
         self.refresh_list()
 
     # -- drawing -----------------------------------------------------------------------------
 
     def refresh_list(self) -> None:
-        self._seen_generation = self.app.project.generation  # type: ignore[attr-defined]
+        self.drawn()
         app = self.tapp
         project = app.project
         code = project.code(self.code_id)

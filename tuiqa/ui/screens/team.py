@@ -774,9 +774,7 @@ def confirm_blind_off(app) -> None:
             app.session.set_blind(False)
             app.blind = False
             app.notify("Blind coding is off: you now see everyone's work", timeout=5)
-            handler = getattr(app.screen, "project_changed", None)
-            if handler:
-                handler()
+            app.redraw_screen()
 
     app.push_screen(ConfirmScreen(
         "Turn blind coding off?",

@@ -15,9 +15,10 @@ from ... import themes as T
 from ...colours import colour_for
 from ...text import display_text
 from ..render import plain
+from .project_view import ProjectView
 
 
-class ThemeReviewScreen(Screen):
+class ThemeReviewScreen(ProjectView, Screen):
     HELP_GROUP = "Theme review"
     BINDINGS = [
         Binding("escape,backspace", "back", "Back", id="review_theme.back"),
@@ -42,16 +43,11 @@ class ThemeReviewScreen(Screen):
         self.refresh_list()
         self.query_one(OptionList).focus()
 
-    def on_screen_resume(self) -> None:
-        # back from a screen above: redraw only if something changed meanwhile
-        if self.is_mounted and getattr(self, "_seen_generation", None) != self.app.project.generation:  # type: ignore[attr-defined]
-            self.refresh_list()
-
-    def project_changed(self) -> None:
+    def redraw(self) -> None:
         self.refresh_list()
 
     def refresh_list(self) -> None:
-        self._seen_generation = self.app.project.generation  # type: ignore[attr-defined]
+        self.drawn()
         app = self.app
         project = app.project  # type: ignore[attr-defined]
         m = T.build(project)

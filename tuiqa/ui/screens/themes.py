@@ -20,6 +20,7 @@ from ...text import one_line
 from ..render import plain
 from .dialogs import ConfirmScreen, InputScreen
 from .picker import PickerItem, PickerScreen, PickResult
+from .project_view import ProjectView
 
 if TYPE_CHECKING:
     from ..app import TuiqaApp
@@ -29,7 +30,7 @@ INLINE_CODES = 400
 MISC = "pile:misc"
 
 
-class ThemesScreen(Screen):
+class ThemesScreen(ProjectView, Screen):
     """Build the thematic map. Enter reviews a theme (or a code's extracts)."""
 
     HELP_GROUP = "Themes"
@@ -83,18 +84,13 @@ class ThemesScreen(Screen):
         self.refresh_tree()
         self.query_one(Tree).focus()
 
-    def on_screen_resume(self) -> None:
-        # back from a screen above: redraw only if something changed meanwhile
-        if self.is_mounted and getattr(self, "_seen_generation", None) != self.app.project.generation:  # type: ignore[attr-defined]
-            self.refresh_tree()
-
-    def project_changed(self) -> None:
+    def redraw(self) -> None:
         self.refresh_tree()
 
     # -- drawing -----------------------------------------------------------------------------
 
     def refresh_tree(self, keep: str | None = None) -> None:
-        self._seen_generation = self.app.project.generation  # type: ignore[attr-defined]
+        self.drawn()
         app = self.tapp
         project = app.project
         tree = self.query_one(Tree)
