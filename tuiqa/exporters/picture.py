@@ -13,6 +13,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 from .. import themes as T
 from ..colours import colour_for
@@ -62,6 +63,24 @@ def mermaid_escape(text: str) -> str:
                    for ch in flat(text))
 
 
+def _numbered_themes(theme_map: T.ThemeMap, ctx: ExportContext) -> Iterator[tuple[str, T.Node, str | None]]:
+    """Every theme, parents before their children, as (id ``t1``, ``t2``…, theme, its parent's
+    id or None); each one a progress step."""
+    count = 0
+
+    def walk(node: T.Node, parent: str | None) -> Iterator[tuple[str, T.Node, str | None]]:
+        nonlocal count
+        count += 1
+        ctx.step(count, len(theme_map.by_id))
+        tid = f"t{count}"
+        yield tid, node, parent
+        for child in node.children:
+            yield from walk(child, tid)
+
+    for root in theme_map.roots:
+        yield from walk(root, None)
+
+
 def mermaid_text(project: Project, ctx: ExportContext) -> str:
     theme_map = T.build(project)
     counts = T.counts(project, theme_map, ctx.coder)
@@ -77,13 +96,7 @@ def mermaid_text(project: Project, ctx: ExportContext) -> str:
             styled["code"].append(code_ids[cid])
         return code_ids[cid]
 
-    theme_count = 0
-
-    def walk(node: T.Node, parent: str | None) -> None:
-        nonlocal theme_count
-        theme_count += 1
-        ctx.step(theme_count, len(theme_map.by_id))
-        tid = f"t{theme_count}"
+    for tid, node, parent in _numbered_themes(theme_map, ctx):
         name, sub = _theme_label(node, counts.get(node.id, T.Counts(0, 0, 0)))
         lines.append(f'  {tid}["{mermaid_escape(name)}<br/>{mermaid_escape(sub)}"]')
         styled[LEVEL_CLASS[node.level]].append(tid)
@@ -91,11 +104,6 @@ def mermaid_text(project: Project, ctx: ExportContext) -> str:
             lines.append(f"  {parent} --> {tid}")
         for cid in node.code_ids:
             lines.append(f"  {tid} --> {code_node(cid, '  ')}")
-        for child in node.children:
-            walk(child, tid)
-
-    for root in theme_map.roots:
-        walk(root, None)
     for key, title, codes in (("misc", "Miscellaneous", theme_map.miscellaneous),
                               ("unassigned", "Unassigned codes", theme_map.unassigned)):
         if codes:
@@ -149,13 +157,7 @@ def dot_text(project: Project, ctx: ExportContext) -> str:
                          f"color=\"{colour}\", penwidth=2];")
         return code_ids[cid]
 
-    theme_count = 0
-
-    def walk(node: T.Node, parent: str | None) -> None:
-        nonlocal theme_count
-        theme_count += 1
-        ctx.step(theme_count, len(theme_map.by_id))
-        tid = f"t{theme_count}"
+    for tid, node, parent in _numbered_themes(theme_map, ctx):
         name, sub = _theme_label(node, counts.get(node.id, T.Counts(0, 0, 0)))
         fill, font = fills[node.level]
         # the two lines joined with DOT's own \n escape, each escaped on its own
@@ -165,11 +167,6 @@ def dot_text(project: Project, ctx: ExportContext) -> str:
             lines.append(f"  {parent} -> {tid};")
         for cid in node.code_ids:
             lines.append(f"  {tid} -> {code_node(cid)};")
-        for child in node.children:
-            walk(child, tid)
-
-    for root in theme_map.roots:
-        walk(root, None)
     for key, title, codes in (("misc", "Miscellaneous", theme_map.miscellaneous),
                               ("unassigned", "Unassigned codes", theme_map.unassigned)):
         if codes:
