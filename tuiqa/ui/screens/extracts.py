@@ -17,6 +17,7 @@ from ...colours import colour_for
 from ...model import LATENT, SEMANTIC
 from ...text import display_text
 from ..render import plain
+from ..widgets.highlighted import highlighted
 from .picker import PickerItem, PickerScreen, PickResult
 from .project_view import ProjectView
 
@@ -139,10 +140,8 @@ class ExtractsScreen(ProjectView, Screen):
         self._update_status()
 
     def current(self):
-        ol = self.query_one(OptionList)
-        if ol.highlighted is None or ol.highlighted >= len(self._items):
-            return None
-        return self.tapp.project.state.table("coding").get(self._items[ol.highlighted])
+        cid = highlighted(self.query_one(OptionList), self._items)
+        return None if cid is None else self.tapp.project.state.table("coding").get(cid)
 
     # -- actions -----------------------------------------------------------------------------
 

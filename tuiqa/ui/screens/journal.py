@@ -13,6 +13,7 @@ from textual.widgets.option_list import Option
 from ...store.stamps import stamp_local
 from ...text import display_text
 from ..render import plain
+from ..widgets.highlighted import highlighted
 from .dialogs import ConfirmScreen, MemoScreen
 
 PROJECT = "project"
@@ -89,10 +90,8 @@ class JournalScreen(Screen):
         self.refresh_list()
 
     def current(self):
-        ol = self.query_one(OptionList)
-        if ol.highlighted is None or ol.highlighted >= len(self._ids):
-            return None
-        return self.app.project.state.table("memo").get(self._ids[ol.highlighted])  # type: ignore[attr-defined]
+        mid = highlighted(self.query_one(OptionList), self._ids)
+        return None if mid is None else self.app.project.state.table("memo").get(mid)  # type: ignore[attr-defined]
 
     def action_new(self) -> None:
         session = self.app.session  # type: ignore[attr-defined]

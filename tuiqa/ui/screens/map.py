@@ -15,6 +15,7 @@ from ... import themes as T
 from ...store.stamps import stamp_local
 from ...text import display_text
 from ..render import ascii_terminal, plain
+from ..widgets.highlighted import highlighted
 from .dialogs import ConfirmScreen, InputScreen, TextScreen
 
 
@@ -181,10 +182,8 @@ class VersionsScreen(Screen):
         self.refresh_list()
 
     def current(self):
-        ol = self.query_one(OptionList)
-        if ol.highlighted is None or ol.highlighted >= len(self._ids):
-            return None
-        return self.app.project.state.table("mapversion").get(self._ids[ol.highlighted])  # type: ignore[attr-defined]
+        vid = highlighted(self.query_one(OptionList), self._ids)
+        return None if vid is None else self.app.project.state.table("mapversion").get(vid)  # type: ignore[attr-defined]
 
     def action_save(self) -> None:
         def answered(label: str | None) -> None:

@@ -20,6 +20,7 @@ from ...colours import colour_for
 from ...project import CONSENSUS, ChangeError
 from ...text import display_text, one_line
 from ..render import Mark, plain
+from ..widgets.highlighted import highlighted
 from ..widgets.response_view import ResponseView
 from ..widgets.rowlist import RowList, cells
 from .dialogs import ConfirmScreen, InputScreen
@@ -346,10 +347,7 @@ class QuestionsScreen(Screen):
         self.query_one("#questions-title", Static).update(title)
 
     def current(self):
-        ol = self.query_one(OptionList)
-        if ol.highlighted is None or ol.highlighted >= len(self._marks):
-            return None
-        return self._marks[ol.highlighted]
+        return highlighted(self.query_one(OptionList), self._marks)
 
     def action_resolve(self, action: str) -> None:
         m = self.current()

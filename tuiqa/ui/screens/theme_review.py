@@ -15,6 +15,7 @@ from ... import themes as T
 from ...colours import colour_for
 from ...text import display_text
 from ..render import plain
+from ..widgets.highlighted import highlighted
 from .project_view import ProjectView
 
 
@@ -107,10 +108,7 @@ class ThemeReviewScreen(ProjectView, Screen):
         self._update_status()
 
     def current(self):
-        ol = self.query_one(OptionList)
-        if ol.highlighted is None or ol.highlighted >= len(self._rows):
-            return None
-        return self._rows[ol.highlighted]
+        return highlighted(self.query_one(OptionList), self._rows)
 
     @on(OptionList.OptionSelected)
     def _selected(self, event) -> None:
