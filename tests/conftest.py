@@ -38,6 +38,17 @@ def sample_project(_sample_project_template, tmp_path) -> Path:
     return target
 
 
+@pytest.fixture
+def project(sample_project):
+    """That sample project, open (closed after the test). Modules about a project folder
+    rather than an open project define their own ``project``."""
+    from tuiqa.project import Project
+
+    p = Project.open(sample_project)
+    yield p
+    p.close()
+
+
 def write_csv(path: Path, text: str, encoding: str = "utf-8") -> Path:
     path.write_bytes(text.encode(encoding))
     return path

@@ -20,7 +20,6 @@ def main() -> int:
     directory, coder, seed = sys.argv[1], sys.argv[2], int(sys.argv[3])
     count = int(sys.argv[sys.argv.index("--count") + 1]) if "--count" in sys.argv else 10**9
     refresh = "--refresh" in sys.argv
-    from tuiqa import themes as T
     from tuiqa.project import Project
     from tuiqa.session import Session
 

@@ -329,13 +329,11 @@ async def test_mouse_click_selects_the_sentence_under_the_pointer(sample_app):
 async def test_mouse_click_in_lists_and_footer(sample_app):
     app, pilot = sample_app
     from tuiqa.ui.screens.codebook import CodebookScreen
-    from tuiqa.ui.widgets.rowlist import RowList
 
     x, y = _where(app, "Codeboo")  # the footer's key is clickable (cut short at 80 columns)
     await pilot.click(offset=(x, y))
     await pilot.pause()
     assert isinstance(app.screen, CodebookScreen)
-    table = app.screen.query_one(RowList)
     x, y = _where(app, "stigma")
     await pilot.click(offset=(x, y))
     assert app.project.code_name(app.screen.current_id()) == "stigma"

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tuiqa.cli import main
+
+from .helpers import cli, snapshot
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data"
@@ -32,17 +33,6 @@ def csv_text(rows: list[list[str]]) -> str:
 def write(path: Path, rows: list[list[str]]) -> Path:
     path.write_bytes(csv_text(rows).encode("utf-8"))
     return path
-
-
-def snapshot(directory: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(directory)): p.read_bytes()
-            for p in sorted(directory.rglob("*")) if p.is_file()}
-
-
-def cli(capsys, *args) -> tuple[int, str, str]:
-    code = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def stats_json(capsys, *args) -> dict:

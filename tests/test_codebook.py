@@ -11,6 +11,8 @@ from tuiqa.cli import main
 from tuiqa.project import Project
 from tuiqa.session import Session
 
+from .helpers import code_id
+
 
 def values(project: Project) -> dict:
     """Every entity's field values (not stamps): what "exactly restored" compares."""
@@ -22,16 +24,6 @@ def live(project: Project) -> dict:
     return {kind: {i: v for i, v in table.items() if not v.get("deleted")}
             for kind, table in values(project).items()}
 
-
-@pytest.fixture
-def project(sample_project):
-    p = Project.open(sample_project)
-    yield p
-    p.close()
-
-
-def code_id(project, name):
-    return project.code_by_name(name).id
 
 
 def test_counts_extracts_responses_and_participants(project):

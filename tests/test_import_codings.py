@@ -16,6 +16,8 @@ from tuiqa.importers.codings import CodingsImportError, import_codings
 from tuiqa.importers.survey import import_survey
 from tuiqa.project import Project
 
+from .helpers import cli, snapshot
+
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data"
 
@@ -46,17 +48,6 @@ def write(path: Path, content: str | bytes) -> Path:
 def write_codings(tmp_path: Path, rows: list[list[str]], *, header: list[str] = HEADER,
                   name: str = "codings.csv") -> Path:
     return write(tmp_path / name, csv_text([header, *rows]))
-
-
-def snapshot(directory: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(directory)): p.read_bytes()
-            for p in sorted(directory.rglob("*")) if p.is_file()}
-
-
-def cli(capsys, *args) -> tuple[int, str, str]:
-    code = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def run_import(project_dir: Path, path: Path, *, coder: str | None = None, default_coder: str = "dflt",

@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from tuiqa.cli import main
 from tuiqa.importers.survey import ImportError_, import_survey, plan_import
 from tuiqa.project import Project
 from tuiqa.store.state import State
+
+from .helpers import cli, snapshot
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data"
@@ -43,18 +44,6 @@ def write(path: Path, content: str | bytes, encoding: str = "utf-8") -> Path:
 def write_rows(path: Path, rows: list[list[str]], *, delimiter: str = ",", encoding: str = "utf-8",
                eol: str = "\r\n") -> Path:
     return write(path, csv_text(rows, delimiter, eol), encoding)
-
-
-def snapshot(directory: Path) -> dict[str, bytes]:
-    """Every file under a project folder, by relative path, with its bytes."""
-    return {str(p.relative_to(directory)): p.read_bytes()
-            for p in sorted(directory.rglob("*")) if p.is_file()}
-
-
-def cli(capsys, *args: str) -> tuple[int, str, str]:
-    code = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def roles(plan) -> dict[str, str]:

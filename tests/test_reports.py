@@ -32,6 +32,9 @@ from tuiqa.importers.survey import import_survey
 from tuiqa.project import Project
 from tuiqa.session import Session
 
+from .helpers import build_map as build_themes
+from .helpers import code_id as cid
+
 FORMATS = {"markdown": "md", "docx": "docx", "codebook-csv": "csv", "codebook-md": "md",
            "mermaid": "mmd", "dot": "dot", "svg": "svg", "html": "html"}
 SVG_NS = "{http://www.w3.org/2000/svg}"
@@ -40,32 +43,14 @@ KNOWN_QUOTE = ("\"I'd be honest with Zoë that I can't keep it to myself\" "
                "(P1: Support worker, Community, 2 years)")
 
 
-@pytest.fixture
-def project(sample_project):
-    p = Project.open(sample_project)
-    yield p
-    p.close()
-
-
-def cid(project, name):
-    return project.code_by_name(name).id
-
-
 def build_map(project) -> dict[str, str]:
+    """The shared small map, with a described overarching theme and a described latent code."""
+    ids = build_themes(project)
     s = Session(project, "lead")
-    _, over = s.create_theme("Recovery as a relationship", overarching=True)
-    _, trust = s.create_theme("Trust is slow to build", parent_id=over)
-    _, honest = s.create_theme("Honesty is risky", parent_id=trust)
-    _, rules = s.create_theme("Rules and autonomy")
-    s.edit_theme(over, description="Staff describe recovery as something made between people.",
+    s.edit_theme(ids["over"], description="Staff describe recovery as something made between people.",
                  concept="Recovery lives in relationships", status="reviewed")
-    s.assign_codes(trust, [cid(project, "building trust"), cid(project, "hope")])
-    s.assign_codes(honest, [cid(project, "limits of confidentiality")])
-    s.assign_codes(rules, [cid(project, "following rules"), cid(project, "risk vs autonomy"),
-                           cid(project, "hope")])
-    s.park_code(cid(project, "staff burnout"))
     s.edit_code(cid(project, "hope"), kind="latent", description="Talk of a future worth having.")
-    return {"over": over, "trust": trust, "honest": honest, "rules": rules}
+    return ids
 
 
 def write(project, fmt, tmp_path, **ctx) -> Path:

@@ -20,11 +20,8 @@ from tuiqa.session import Session
 from tuiqa.ui.app import TuiqaApp
 from tuiqa.ui.screens.team import AgreementScreen, DisagreementScreen, QuestionsScreen, ReviewScreen
 
+from .helpers import code_id as code
 from .test_app import screen_text
-
-
-def code(project, name):
-    return project.code_by_name(name).id
 
 
 def double_code(project) -> list[str]:
@@ -44,13 +41,6 @@ def double_code(project) -> list[str]:
             s.set_done(rid, True)
     Session(project, "ann").set_done(sorted(project.responses)[7], True)  # ann only: excluded
     return rids
-
-
-@pytest.fixture
-def project(sample_project):
-    p = Project.open(sample_project)
-    yield p
-    p.close()
 
 
 def test_agreement_over_units_done_by_every_coder(project):

@@ -15,32 +15,9 @@ from tuiqa.ui.screens.map import MapScreen, VersionsScreen
 from tuiqa.ui.screens.theme_review import ThemeReviewScreen
 from tuiqa.ui.screens.themes import ThemesScreen
 
+from .helpers import build_map
+from .helpers import code_id as cid
 from .test_app import screen_text
-
-
-@pytest.fixture
-def project(sample_project):
-    p = Project.open(sample_project)
-    yield p
-    p.close()
-
-
-def cid(project, name):
-    return project.code_by_name(name).id
-
-
-def build_map(project) -> dict[str, str]:
-    s = Session(project, "lead")
-    _, over = s.create_theme("Recovery as a relationship", overarching=True)
-    _, trust = s.create_theme("Trust is slow to build", parent_id=over)
-    _, honest = s.create_theme("Honesty is risky", parent_id=trust)
-    _, rules = s.create_theme("Rules and autonomy")
-    s.assign_codes(trust, [cid(project, "building trust"), cid(project, "hope")])
-    s.assign_codes(honest, [cid(project, "limits of confidentiality")])
-    s.assign_codes(rules, [cid(project, "following rules"), cid(project, "risk vs autonomy"),
-                           cid(project, "hope")])
-    s.park_code(cid(project, "staff burnout"))
-    return {"over": over, "trust": trust, "honest": honest, "rules": rules}
 
 
 def test_levels_counts_piles_and_codes_under_several_themes(project):

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from .fuzzy import closest
 from .model import CODE_KINDS, Code, Coding
-from .project import CONSENSUS, Change, ChangeError, Project, clean_name, name_key
+from .project import CONSENSUS, Change, ChangeError, Project, clean_name
 
 
 class UnknownCode(ChangeError):

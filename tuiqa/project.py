@@ -34,7 +34,7 @@ from .model import (
 from .store.cache import make_entity
 from .store.state import ConflictInfo, State
 from .store.store import ProjectError, ProjectStore, RefreshResult
-from .text import snap_span, text_hash
+from .text import snap_span
 
 CONSENSUS = "consensus"
 
