@@ -38,6 +38,24 @@ def sample_project(_sample_project_template, tmp_path) -> Path:
     return target
 
 
+@pytest.fixture(scope="session")
+def _demo_template(tmp_path_factory) -> Path:
+    from tuiqa.samples import build_sample_project
+
+    directory = tmp_path_factory.mktemp("demo-template") / "demo"
+    build_sample_project(directory, second_coder=True)
+    return directory
+
+
+@pytest.fixture
+def demo(_demo_template, tmp_path) -> Path:
+    """The demo project (`tuiqa demo`: two coders, draft themes), in a fresh folder named
+    ``demo`` (the name shows in the app's title: snapshots depend on it)."""
+    target = tmp_path / "demo"
+    shutil.copytree(_demo_template, target)
+    return target
+
+
 @pytest.fixture
 def project(sample_project):
     """That sample project, open (closed after the test). Modules about a project folder

@@ -11,7 +11,6 @@ afresh for each test so nothing depends on the order tests run in. Textual is pi
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -37,22 +36,6 @@ SCREENS = [
 ]
 
 
-@pytest.fixture(scope="session")
-def _demo_template(tmp_path_factory) -> Path:
-    from tuiqa.samples import build_sample_project
-
-    directory = tmp_path_factory.mktemp("snapshots") / "demo"
-    build_sample_project(directory, second_coder=True)
-    return directory
-
-
-@pytest.fixture
-def demo_copy(_demo_template, tmp_path) -> Path:
-    target = tmp_path / "demo"  # the folder name shows in the title: keep it fixed
-    shutil.copytree(_demo_template, target)
-    return target
-
-
 def make_app(directory: Path, coder: str) -> TuiqaApp:
     project = Project.open(directory)
     # no welcome hint, no background polling: the picture depends only on the keys pressed
@@ -61,10 +44,10 @@ def make_app(directory: Path, coder: str) -> TuiqaApp:
 
 @pytest.mark.parametrize("colour", ["colour", "no_color"])
 @pytest.mark.parametrize("name,keys,coder", SCREENS, ids=[s[0] for s in SCREENS])
-def test_screen(snap_compare, monkeypatch, demo_copy, name, keys, coder, colour):
+def test_screen(snap_compare, monkeypatch, demo, name, keys, coder, colour):
     if colour == "no_color":
         monkeypatch.setenv("NO_COLOR", "1")  # read (and removed) by Textual when the app is made
-    app = make_app(demo_copy, coder)
+    app = make_app(demo, coder)
     try:
         assert snap_compare(app, press=keys, terminal_size=SIZE)
     finally:
@@ -74,9 +57,9 @@ def test_screen(snap_compare, monkeypatch, demo_copy, name, keys, coder, colour)
 @pytest.mark.parametrize("name,keys", [("coding", ("down",)), ("themes", ("t",)), ("agreement", ("A",)),
                                        ("help", ("question_mark",))],
                          ids=["coding", "themes", "agreement", "help"])
-def test_screen_at_200x60(snap_compare, demo_copy, name, keys):
+def test_screen_at_200x60(snap_compare, demo, name, keys):
     """A big terminal: the same screens use the room (wider columns, more rows), nothing stretched."""
-    app = make_app(demo_copy, "lead")
+    app = make_app(demo, "lead")
     try:
         assert snap_compare(app, press=keys, terminal_size=(200, 60))
     finally:

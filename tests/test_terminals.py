@@ -35,22 +35,6 @@ ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)
                      r"|\x1b[P_^][^\x1b]*\x1b\\|\x1b[()][0-9A-Za-z]|\x1b[@-Z\\-_=>78]")
 
 
-@pytest.fixture(scope="module")
-def _demo_template(tmp_path_factory) -> Path:
-    from tuiqa.samples import build_sample_project
-
-    directory = tmp_path_factory.mktemp("terminals") / "demo"
-    build_sample_project(directory, second_coder=True)
-    return directory
-
-
-@pytest.fixture
-def demo(_demo_template, tmp_path) -> Path:
-    target = tmp_path / "demo"
-    shutil.copytree(_demo_template, target)
-    return target
-
-
 def child_env(term: str, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TMUX", "STY", "TEXTUAL"))}
     env.update({"TERM": term, "TUIQA_CODER": "lead", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
