@@ -252,10 +252,13 @@ class Project:
         return self.store.pending is not None or self.__dict__.get("_swapping", False)
 
     def try_complete(self) -> bool:
-        """Finish a lazy open if the background work is done; never waits. True when whole."""
+        """Finish a lazy open if the background work is done; never waits. True when whole.
+
+        Work not yet started is not done: finishing would decode everything here and now (the
+        app's main thread, which had just painted its first frame and not yet written it)."""
         if self.store.pending is None:
             return True
-        if self._loader is not None and self._loader[0].is_alive():
+        if self._loader is not None and (self._loader[0].ident is None or self._loader[0].is_alive()):
             return False
         self.store.complete()
         return True
