@@ -1,6 +1,7 @@
 """Run inside a fresh process by bench/run.py: start an app headless and time it from within.
 
     python bench/probe.py floor                 a minimal Textual app (Header + Footer)
+    python bench/probe.py floor-tty             the same in a real terminal, until killed
     python bench/probe.py open DIR [--keys N]   tuiqa on DIR: first paint, N next-response keys,
                                                 N code applications, peak memory
 
@@ -178,8 +179,26 @@ def open_project(directory: str, keys: int) -> dict:
     return out
 
 
+def floor_tty() -> None:
+    """The floor app in a real terminal, for ``pty_bytes.time_to_screen`` (marker ``FLOOR``)."""
+    from textual.app import App
+    from textual.widgets import Footer, Header
+
+    class Floor(App):
+        TITLE = "FLOOR"
+
+        def compose(self):
+            yield Header()
+            yield Footer()
+
+    Floor().run(size=SIZE)
+
+
 def main() -> int:
     mode = sys.argv[1]
+    if mode == "floor-tty":
+        floor_tty()  # killed by the bench once its first screen is on the terminal
+        return 0
     if mode == "floor":
         result = floor()
     else:
