@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
 from pathlib import Path
 from typing import Iterable
 
@@ -228,14 +227,18 @@ class TuiqaApp(App):
                     timeout=6)
 
     def _install_signal_handlers(self) -> None:
-        """An SSH drop sends SIGHUP, which Textual does not catch: exit cleanly instead of dying.
+        """An SSH drop or a closed window: SIGHUP (and SIGTERM) end the app, and it is gone within
+        2 s even when the terminal has vanished (see tuiqa.hangup for why that needs care).
         Every change is already on disk (journal, fdatasync) by then."""
+        from ..hangup import HangUp
+
+        self.hangup = HangUp(self._hang_up)
         try:
-            loop = asyncio.get_running_loop()
-            for sig in (signal.SIGHUP, signal.SIGTERM):
-                loop.add_signal_handler(sig, self._hang_up)
-        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or Windows
-            pass
+            self.hangup.install(asyncio.get_running_loop(), guard_sigcont=not self.is_headless)
+        except RuntimeError:  # no running loop
+            return
+        if self.hangup.terminal_fds and not self.is_headless:
+            self.set_interval(2.0, self.hangup.check)  # a terminal gone without a signal
 
     def _hang_up(self) -> None:
         self.hung_up = True
