@@ -450,6 +450,8 @@ def cmd_open(args: argparse.Namespace) -> int:
 
 
 def run_app(directory: Path, *, coder: str, blind: bool = False, order: str = "participant") -> int:
+    import traceback
+
     from .session import Session
     from .ui.app import TuiqaApp
 
@@ -457,20 +459,43 @@ def run_app(directory: Path, *, coder: str, blind: bool = False, order: str = "p
 
     project = Project.open(directory, lazy=True)
     hung_up = False
+    crash: str | None = None
     try:
-        session = Session(project, coder)
-        app = TuiqaApp(project, session, order=order, blind=blind)
-        app.run()
-        hung_up = app.hung_up
+        try:
+            session = Session(project, coder)
+            app = TuiqaApp(project, session, order=order, blind=blind)
+            app.run()
+        except Exception:  # the app could not start, or failed outside Textual's own handling
+            crash = traceback.format_exc()
+            print(crash, file=sys.stderr, end="")
+        else:
+            hung_up = app.hung_up
+            crash = app.crash_report()  # an unhandled error inside the app (Textual showed it)
     finally:
         try:
-            if not hung_up and project.store.has_session and len(project.responses) > 20_000:
+            if not hung_up and crash is None and project.store.has_session \
+                    and len(project.responses) > 20_000:
                 print("tuiqa: folding this session into data.json …", file=sys.stderr)
-            project.close(compact=not hung_up)
+            project.close(compact=not hung_up and crash is None)
         except Exception as exc:  # the journal already holds everything; say so and move on
             print(f"warning: could not tidy the project on exit ({exc}); nothing is lost, "
                   "the journal is replayed next time", file=sys.stderr)
+    if crash is not None:
+        return _report_crash(project.dir, crash, coder)
     return EXIT_OK
+
+
+def _report_crash(directory: Path, crash: str, coder: str) -> int:
+    """The app failed: keep the traceback in backups/, say where the work is safe, exit non-zero."""
+    from .crash import keep_crash_log, safe_message
+
+    log, problem = None, None
+    try:
+        log = keep_crash_log(directory, crash, coder=coder)
+    except OSError as exc:
+        problem = exc.strerror or str(exc)
+    print(safe_message(directory, log, problem), file=sys.stderr)
+    return EXIT_ERROR
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

@@ -71,6 +71,11 @@ class TuiqaApp(App):
         self.clipboard_tmux = clipboard.tmux_buffer
         self.last_copy = None
         self.title = f"tuiqa · {project.dir.name}"
+        # What Textual prints after an unhandled error (the traceback) is also kept, for the
+        # crash log (see crash_report).
+        from rich.console import Console
+
+        self.error_console = Console(markup=False, highlight=False, stderr=True, record=True)
         self.sub_title = f"coder {session.coder}" + (" (blind)" if self.blind else "")
 
     # -- keys, one at a time ---------------------------------------------------------------
@@ -239,6 +244,13 @@ class TuiqaApp(App):
             return
         if self.hangup.terminal_fds and not self.is_headless:
             self.set_interval(2.0, self.hangup.check)  # a terminal gone without a signal
+
+    def crash_report(self) -> str | None:
+        """After the app has ended: the traceback of the unhandled error that ended it, as Textual
+        showed it, or None if it ended normally (``return_code`` is 1 after such an error)."""
+        if not self.return_code:
+            return None
+        return self.error_console.export_text(clear=False) or "(Textual showed no traceback)\n"
 
     def _hang_up(self) -> None:
         self.hung_up = True
