@@ -374,8 +374,12 @@ class ProgressLine:
     """A one-line progress bar on stderr, when stderr is a terminal (silent otherwise)."""
 
     def __init__(self, what: str) -> None:
-        self.what = what
-        self.enabled = sys.stderr.isatty()
+        from .safe_output import raw
+        from .text import one_line
+
+        self.what = one_line(what)
+        self.stream = raw(sys.stderr)  # its carriage returns are tuiqa's own
+        self.enabled = self.stream.isatty()
         self.last = -1
 
     def __call__(self, done: int, total: int) -> None:
@@ -386,13 +390,13 @@ class ProgressLine:
             return
         self.last = percent
         bar = "#" * (percent // 4)
-        sys.stderr.write(f"\r{self.what} [{bar:<25}] {percent:3d}%  (Ctrl+C stops, writing nothing)")
-        sys.stderr.flush()
+        self.stream.write(f"\r{self.what} [{bar:<25}] {percent:3d}%  (Ctrl+C stops, writing nothing)")
+        self.stream.flush()
 
     def close(self) -> None:
         if self.enabled and self.last >= 0:
-            sys.stderr.write("\r" + " " * 90 + "\r")
-            sys.stderr.flush()
+            self.stream.write("\r" + " " * 90 + "\r")
+            self.stream.flush()
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -715,6 +719,13 @@ examples:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from .safe_output import safe_output
+
+    with safe_output() as output:  # nothing user-supplied reaches the terminal as an escape
+        return _main(argv, output)
+
+
+def _main(argv: Sequence[str] | None, output) -> int:
     from .importers.survey import ImportError_
     from .project import ChangeError
     from .quotes import TemplateError
@@ -723,6 +734,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     parser = build_parser()
     args = parser.parse_args(argv)
+    output.for_format(getattr(args, "format", None))  # JSON stays exact JSON; CSV exact in files
     func: Callable[[argparse.Namespace], int] | None = getattr(args, "func", None)
     if func is None:
         parser.print_help()

@@ -72,10 +72,16 @@ class TuiqaApp(App):
         self.last_copy = None
         self.title = f"tuiqa · {project.dir.name}"
         # What Textual prints after an unhandled error (the traceback) is also kept, for the
-        # crash log (see crash_report).
+        # crash log (see crash_report), and reaches the terminal with its colours but no other
+        # control characters (an error message can quote survey text).
+        import sys
+
         from rich.console import Console
 
-        self.error_console = Console(markup=False, highlight=False, stderr=True, record=True)
+        from ..safe_output import SafeStream, styles_only
+
+        self.error_console = Console(markup=False, highlight=False, record=True,
+                                     file=SafeStream(sys.__stderr__, styles_only))
         self.sub_title = f"coder {session.coder}" + (" (blind)" if self.blind else "")
 
     # -- keys, one at a time ---------------------------------------------------------------
