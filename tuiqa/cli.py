@@ -144,7 +144,8 @@ def cmd_import_codings(args: argparse.Namespace) -> int:
     with _open_project(_project_dir(args)) as project:
         try:
             result = import_codings(project, Path(args.file), coder=coder,
-                                    default_coder=default_coder(), done=args.done)
+                                    default_coder=default_coder(), done=args.done,
+                                    with_consensus=args.with_consensus)
         except CodingsImportError as exc:
             raise CliError(str(exc)) from None
         print("\n".join(result.lines(Path(args.file))))
@@ -572,6 +573,9 @@ examples:
     p.add_argument("--coder", metavar="NAME", help="assign every row to this coder (default: the coder column)")
     p.add_argument("--done", choices=("all", "coded", "none"), default="all",
                    help="which responses the file covers as done by each of its coders (default: all)")
+    p.add_argument("--with-consensus", action="store_true",
+                   help="take rows whose coder is `consensus` as the team's agreed layer (as "
+                        "tuiqa export --format csv writes it); refused otherwise")
     p.set_defaults(func=cmd_import_codings)
 
     p = sub.add_parser("codes", help="the codebook: list, rename, merge codes",
