@@ -108,3 +108,31 @@ def test_crash_logs_are_owner_only_even_in_a_group_folder_and_few(sample_project
     logs = _crash_logs(sample_project)
     assert len(logs) == KEPT and paths[-1] in logs and paths[0] not in logs
     assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in logs)
+
+
+def test_a_journal_left_half_made_by_a_killed_session_is_tidied_away(sample_project):
+    """A session killed between creating its journal (as journal/.NAME.jsonl.new) and renaming
+    it into place left the file for ever. An old one that nobody holds is removed when the next
+    session starts its journal; a young one, or one still held, is left alone."""
+    import fcntl
+
+    journal = sample_project / "journal"
+    journal.mkdir(exist_ok=True)
+    header = b'{"journal":1,"session":"dead","coder":"ann","started":"1","host":"h","pid":1}\n'
+    stale, young, held = (journal / f".{n}-x.jsonl.new" for n in ("1", "2", "3"))
+    for path in (stale, young, held):
+        path.write_bytes(header)
+    two_hours_ago = time.time() - 7200
+    os.utime(stale, (two_hours_ago, two_hours_ago))
+    os.utime(held, (two_hours_ago, two_hours_ago))
+    fd = os.open(held, os.O_RDONLY)
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # a session still starting
+    try:
+        with Project.open(sample_project) as project:
+            from tuiqa.session import Session
+
+            Session(project, "ann").set_done(next(iter(project.responses)), True)
+        assert not stale.exists()
+        assert young.exists() and held.exists()
+    finally:
+        os.close(fd)
