@@ -155,6 +155,12 @@ def one_line(text: str, limit: int | None = None) -> str:
     return "".join(out) + "…"
 
 
+def quoted(name: object) -> str:
+    """A name in a message, as it is (not its repr, which doubles backslashes and shows quotes
+    as escapes), between curly quotes, on one line and display-safe."""
+    return f"“{one_line(name)}”" if isinstance(name, str) else str(name)
+
+
 def cells(text: str) -> int:
     """How many terminal cells ``text`` takes (wide East Asian letters and emoji take two,
     combining marks none): the same rule terminals and Rich use, without Rich."""

@@ -16,6 +16,7 @@ from textual.screen import Screen
 from ..navigation import BY_PARTICIPANT, Navigator
 from ..project import Project
 from ..session import Session
+from ..text import quoted
 from .console import ConsoleGlyphs, console_mode
 from .render import glyphs
 from .screens.coding import CodingScreen
@@ -276,8 +277,8 @@ class TuiqaApp(App):
             return
         if result.conflicts:
             for c in result.conflicts[:3]:
-                self.notify(escape(f"Conflict on {c.kind} {c.field}: kept {c.kept!r}, "
-                                   f"{c.lost!r} lost (a later change won)"), severity="warning",
+                self.notify(escape(f"Conflict on {c.kind} {c.field}: kept {quoted(c.kept)}, "
+                                   f"{quoted(c.lost)} lost (a later change won)"), severity="warning",
                             timeout=10)
         if result.changed:
             self.redraw_screen()
