@@ -199,3 +199,18 @@ def test_an_attribute_named_with_brackets_still_attributes_quotes():
     template = quotes.default_template(names)
     assert quotes.attribution(template, names, "P1", {"Years [approx]": "5", "Role": "Nurse"}) \
         == "(P1: 5, Nurse)"
+
+
+def test_an_unexpected_error_shows_its_traceback_safely(hostile, capsys, monkeypatch):
+    """A fault in tuiqa whose message quotes survey text: the traceback is shown, made safe like
+    everything else, and the exit status is 1."""
+    import tuiqa.cli
+
+    def broken(project):
+        raise RuntimeError(f"could not count {HOSTILE}")
+
+    monkeypatch.setattr(tuiqa.cli, "project_stats", broken)
+    code, out, err = cli(capsys, "stats", hostile["project"])
+    assert code == 1
+    assert "Traceback" in err and "RuntimeError: could not count ␛]0;PWNED␇" in err
+    assert not unsafe(err)

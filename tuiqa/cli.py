@@ -726,7 +726,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .safe_output import safe_output
 
     with safe_output() as output:  # nothing user-supplied reaches the terminal as an escape
-        return _main(argv, output)
+        try:
+            return _main(argv, output)
+        except Exception:  # a fault in tuiqa: its traceback, as safe as everything else
+            import traceback
+
+            traceback.print_exc()
+            return EXIT_ERROR
 
 
 def _main(argv: Sequence[str] | None, output) -> int:
