@@ -90,7 +90,7 @@ def test_rename_keeps_names_unique(project):
     assert taken.value.existing.name == "stigma"
     s.rename_code(hope, "hopefulness")
     assert project.code(hope).name == "hopefulness"
-    with pytest.raises(codebook.UnknownCode, match="did you mean 'hopefulness'"):
+    with pytest.raises(codebook.UnknownCode, match="did you mean “hopefulness”"):
         codebook.find_code(project, "hopefulnes")
 
 
@@ -243,9 +243,9 @@ def test_cli_codes_json_rename_merge_and_extracts(sample_project, capsys):
 
 def test_cli_unknown_code_names_suggest_the_closest(sample_project, capsys):
     assert main(["codes", str(sample_project), "rename", "hpoe", "x"]) == 1
-    assert "did you mean 'hope'" in capsys.readouterr().err
+    assert "did you mean “hope”" in capsys.readouterr().err
     assert main(["extracts", str(sample_project), "stigmaa"]) == 1
-    assert "'stigma'" in capsys.readouterr().err
+    assert "“stigma”" in capsys.readouterr().err
     assert main(["codes", str(sample_project), "merge", "hope", "--into", "nothere"]) == 1
     assert main(["codes", str(sample_project), "rename", "hope", "stigma"]) == 1
     assert "merge hope --into stigma" in capsys.readouterr().err

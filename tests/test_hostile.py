@@ -134,3 +134,35 @@ def test_ragged_rows_nul_bytes_and_wrong_encodings_in_a_codings_file(sample_proj
     assert run("latin.csv", "participant,question,code\nP1,Q1,caf\xe9 culture\n".encode("cp1252")) == 0
     with Project.open(sample_project) as p:
         assert p.code_by_name("café culture") is not None
+
+
+async def test_the_status_line_shows_names_as_typed_not_their_repr(tmp_path, sample_project):
+    """A code created as `\\[escaped` was reported as Created semantic code '\\\\[escaped': the
+    repr of the name, with its backslash doubled. Names are shown as they are, in quotes."""
+    p = Project.open(sample_project)
+    s = Session(p, "ann")
+    app = TuiqaApp(p, s, refresh_seconds=0, welcome=False)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.pause()
+        await pilot.press("c", *"\\[escaped", "enter")
+        await pilot.pause()
+        text = screen_text(app)
+        assert "“\\[escaped”" in text, text[-400:]
+        assert "\\\\[" not in text and "'\\[escaped'" not in text
+    p.close()
+
+
+def test_messages_quote_names_without_repr(sample_project):
+    from tuiqa import codebook
+    from tuiqa.text import quoted
+
+    assert quoted("it's \\[x]\x1b") == "“it's \\[x]␛”"
+    with Project.open(sample_project) as p:
+        s = Session(p, "ann")
+        rid = next(iter(p.responses))
+        assert s.create_and_apply(rid, 0, 3, "don't \\[x]", "semantic").message == \
+            "Created semantic code “don't \\[x]” and coded it"
+        code = p.code_by_name("don't \\[x]")
+        assert s.rename_code(code.id, "it's \\[y]").message == "Renamed “don't \\[x]” to “it's \\[y]”"
+        with pytest.raises(codebook.UnknownCode, match="no code named “nope\\\\\\[”"):
+            codebook.find_code(p, "nope\\[")

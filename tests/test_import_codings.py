@@ -271,6 +271,50 @@ def test_file_without_a_coder_column_uses_the_default_coder(project, tmp_path):
     assert extracts(project) == {("P1", "Q1", "hope", "solo", "Hope")}
 
 
+def test_the_coder_column_follows_the_coder_name_rule(project, tmp_path, capsys):
+    """The reserved `consensus` and names with control characters are refused in the coder
+    column as they are with --coder, each row named by its line; nothing is imported."""
+    path = write_codings(tmp_path, [
+        ["P1", "Q1", "hope", "ann", "", "", "Hope"],
+        ["P2", "Q1", "hope", "consensus", "", "", "Hope"],
+        ["P3", "Q1", "time", " Consensus ", "", "", "enough time"],
+        ["P1", "Q1", "time", "bad\x1b]0;name\x07", "", "", "Hope"],
+        ["P2", "Q1", "luck", "ann\u202e", "", "", "luck"],
+    ])
+    before = extracts(project)
+    code, out, err = cli(capsys, "import-codings", path, "-p", project)
+    assert code == 1
+    lines = err.splitlines()
+    assert any("line 3" in l and "reserved" in l for l in lines), err
+    assert any("line 4" in l and "reserved" in l for l in lines), err
+    assert any("line 5" in l and "plain text" in l for l in lines), err
+    assert any("line 6" in l and "plain text" in l for l in lines), err
+    assert not any("line 2" in l for l in lines)
+    assert "\x1b" not in err  # the name is shown, not acted on
+    assert extracts(project) == before
+
+
+def test_an_unusable_default_coder_is_refused_too(project, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("TUIQA_CODER", "consensus")
+    path = write_codings(tmp_path, [["P1", "Q1", "hope", "", "", "", "Hope"]])
+    code, _, err = cli(capsys, "import-codings", path, "-p", project)
+    assert code == 1 and "line 2" in err and "reserved" in err
+
+
+def test_consensus_rows_of_a_tuiqa_export_come_back_when_asked(project, tmp_path, capsys):
+    """`export --format csv` writes the consensus layer as the coder `consensus`; importing it
+    back (a fresh import of the same survey) takes --with-consensus, and says so when missing."""
+    path = write_codings(tmp_path, [
+        ["P1", "Q1", "hope", "ann", "", "", "Hope"],
+        ["P1", "Q1", "hope", "consensus", "", "", "Hope"],
+    ])
+    code, _, err = cli(capsys, "import-codings", path, "-p", project)
+    assert code == 1 and "--with-consensus" in err
+    code, out, err = cli(capsys, "import-codings", path, "-p", project, "--with-consensus")
+    assert code == 0, err
+    assert ("P1", "Q1", "hope", "consensus", "Hope") in extracts(project)
+
+
 # -- codes ---------------------------------------------------------------------------------------
 
 

@@ -638,3 +638,135 @@ def test_ctrl_c_while_reading_a_survey_leaves_no_project_and_no_change(tmp_path)
     with pytest.raises(KeyboardInterrupt):
         import_survey(existing, more, progress=interrupt_halfway)
     assert snapshot(existing) == before
+
+
+# -- issue 13, item 12: large, mixed and long -----------------------------------------------------
+
+
+def _xlsx_with_sheet_of(path: Path, megabytes: int) -> Path:
+    """A real workbook whose sheet XML is ``megabytes`` MB of repeated rows: a few hundred KB on
+    disk (what a zip bomb, or a runaway export, looks like)."""
+    import zipfile
+
+    openpyxl = pytest.importorskip("openpyxl")
+    book = openpyxl.Workbook()
+    book.active.append(["id", "What helps?"])
+    small = path.with_suffix(".small.xlsx")
+    book.save(small)
+    row = '<row><c t="inlineStr"><is><t>P</t></is></c><c t="inlineStr"><is><t>' + "x" * 200 + \
+        "</t></is></c></row>"
+    with zipfile.ZipFile(small) as src, \
+            zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as dst:
+        for info in src.infolist():
+            if info.filename != "xl/worksheets/sheet1.xml":
+                dst.writestr(info, src.read(info))
+                continue
+            with dst.open(info.filename, "w", force_zip64=True) as out:
+                out.write(b'<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.'
+                          b'org/spreadsheetml/2006/main"><sheetData>')
+                chunk = (row * 4000).encode()
+                for _ in range(megabytes * 1024 * 1024 // len(chunk) + 1):
+                    out.write(chunk)
+                out.write(b"</sheetData></worksheet>")
+    return path
+
+
+def test_an_xlsx_that_unpacks_to_300_mb_is_refused_before_it_is_read(tmp_path, capsys, monkeypatch):
+    """It was read for 117 s and 950 MB before failing: the archive's directory says enough."""
+    import openpyxl
+
+    path = _xlsx_with_sheet_of(tmp_path / "runaway.xlsx", 300)
+    assert path.stat().st_size < 5 * 1024 * 1024
+
+    def never(*args, **kwargs):
+        raise AssertionError("the workbook was opened before its size was checked")
+
+    monkeypatch.setattr(openpyxl, "load_workbook", never)
+    code, _, err = cli(capsys, "import", path, "-p", tmp_path / "proj")
+    assert code == 1
+    assert "runaway.xlsx" in err and "zip bomb" in err and "MB" in err
+    assert not (tmp_path / "proj").exists()
+
+
+def test_zip_limits_size_count_ratio_and_paths():
+    import zipfile
+
+    from tuiqa.importers.ziplimits import zip_problem
+
+    def info(name, size, packed):
+        i = zipfile.ZipInfo(name)
+        i.file_size, i.compress_size = size, packed
+        return i
+
+    ok = [info("xl/worksheets/sheet1.xml", 150_000_000, 15_000_000)]  # ratio 10: a real sheet
+    assert zip_problem(ok, max_total=200_000_000, max_members=10, what="x") is None
+    big = [info("a.xml", 150_000_000, 15_000_000), info("b.xml", 60_000_000, 6_000_000)]
+    assert "210 MB, over the 200 MB limit" in zip_problem(big, max_total=200_000_000, max_members=10, what="x")
+    bomb = [info("a.xml", 300_000_000, 1_000_000)]
+    assert "zip bomb" in zip_problem(bomb, max_total=10**12, max_members=10, what="x")
+    many = [info(f"m{i}", 1, 1) for i in range(11)]
+    assert "11 files" in zip_problem(many, max_total=10**12, max_members=10, what="x")
+    slip = [info("../evil", 1, 1)]
+    assert "zip slip" in zip_problem(slip, max_total=10**12, max_members=10, what="x")
+
+
+def test_a_csv_mixing_utf8_and_windows_1252_reads_each_line_right_and_says_which(tmp_path, capsys):
+    """Rows pasted together from two exports: decoding the whole file as Windows-1252 turned
+    the UTF-8 rows into mojibake (cafÃ©) without a word."""
+    raw = (csv_text([["id", "Role", "What helps?"],
+                     ["P1", "Infirmière", "Un café and a chat with someone who listens, most days"]])
+           .encode("utf-8")
+           + csv_text([["P2", "Infirmière", "Un café and a “chat” with someone who listens, most days"]])
+           .encode("cp1252")
+           + csv_text([["P3", "Nurse", "Plain words with nothing special in them at all, really"],
+                       ["P4", "Zoë", "Time … and patience, from people who care about it"]])
+           .encode("utf-8"))
+    path = write(tmp_path / "mixed.csv", raw)
+    code, out, err = cli(capsys, "import", path, "-p", tmp_path / "proj")
+    assert code == 0, err
+    flat = " ".join(err.split())
+    assert "mixed.csv" in flat and "Windows-1252" in flat and "UTF-8" in flat
+    assert "line 3" in flat and "lines 2, 5" in flat
+    with Project.open(tmp_path / "proj") as p:
+        got = responses_by(p)
+        assert got[("P1", "Q1")] == "Un café and a chat with someone who listens, most days"
+        assert got[("P2", "Q1")] == "Un café and a “chat” with someone who listens, most days"
+        assert got[("P4", "Q1")] == "Time … and patience, from people who care about it"
+        assert "Ã" not in "".join(got.values())
+        assert p.participant_by_pid("P4").attrs["Role"] == "Zoë"
+
+
+def test_an_answer_over_131072_characters_is_imported_with_a_warning(tmp_path, capsys):
+    """Python's csv module stops at 131,072 characters a field ("field larger than field
+    limit"); a long answer is still an answer."""
+    long_answer = ("A very long answer indeed, pasted from a document. " * 4000).strip()
+    assert len(long_answer) > 131_072
+    path = write_rows(tmp_path / "long.csv", [["id", "What helps?"], ["P1", LONG_A], ["P2", long_answer],
+                                              ["P3", LONG_B]])
+    code, out, err = cli(capsys, "import", path, "-p", tmp_path / "proj")
+    assert code == 0, err
+    assert "field limit" not in err
+    flat = " ".join(err.split())
+    assert "long.csv, line 3" in flat and "What helps?" in flat and f"{len(long_answer):,}" in flat
+    with Project.open(tmp_path / "proj") as p:
+        assert responses_by(p)[("P2", "Q1")] == long_answer
+        assert len(p.participants) == 3
+
+
+# -- issue 13, item 13: IDs that look alike -------------------------------------------------------
+
+
+def test_participant_ids_with_invisible_or_bidi_characters_are_warned_about(tmp_path, capsys):
+    path = write_rows(tmp_path / "ids.csv", [
+        ["id", "What helps?"],
+        ["P1", LONG_A],
+        ["P1\u200b", LONG_B],  # a zero-width space: looks like P1
+        ["\u202eP2", LONG_C],  # a right-to-left override
+        ["P3", LONG_A],
+    ])
+    code, out, err = cli(capsys, "import", path, "-p", tmp_path / "proj")
+    assert code == 0, err
+    flat = " ".join(err.split())
+    assert "line 3" in flat and "U+200B" in flat and "looks the same as 'P1'" in flat and "line 2" in flat
+    assert "line 4" in flat and "U+202E" in flat
+    assert "line 5" not in flat and "\u202e" not in err and "\u200b" not in err

@@ -144,7 +144,8 @@ def cmd_import_codings(args: argparse.Namespace) -> int:
     with _open_project(_project_dir(args)) as project:
         try:
             result = import_codings(project, Path(args.file), coder=coder,
-                                    default_coder=default_coder(), done=args.done)
+                                    default_coder=default_coder(), done=args.done,
+                                    with_consensus=args.with_consensus)
         except CodingsImportError as exc:
             raise CliError(str(exc)) from None
         print("\n".join(result.lines(Path(args.file))))
@@ -374,8 +375,12 @@ class ProgressLine:
     """A one-line progress bar on stderr, when stderr is a terminal (silent otherwise)."""
 
     def __init__(self, what: str) -> None:
-        self.what = what
-        self.enabled = sys.stderr.isatty()
+        from .safe_output import raw
+        from .text import one_line
+
+        self.what = one_line(what)
+        self.stream = raw(sys.stderr)  # its carriage returns are tuiqa's own
+        self.enabled = self.stream.isatty()
         self.last = -1
 
     def __call__(self, done: int, total: int) -> None:
@@ -386,13 +391,13 @@ class ProgressLine:
             return
         self.last = percent
         bar = "#" * (percent // 4)
-        sys.stderr.write(f"\r{self.what} [{bar:<25}] {percent:3d}%  (Ctrl+C stops, writing nothing)")
-        sys.stderr.flush()
+        self.stream.write(f"\r{self.what} [{bar:<25}] {percent:3d}%  (Ctrl+C stops, writing nothing)")
+        self.stream.flush()
 
     def close(self) -> None:
         if self.enabled and self.last >= 0:
-            sys.stderr.write("\r" + " " * 90 + "\r")
-            sys.stderr.flush()
+            self.stream.write("\r" + " " * 90 + "\r")
+            self.stream.flush()
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -450,6 +455,8 @@ def cmd_open(args: argparse.Namespace) -> int:
 
 
 def run_app(directory: Path, *, coder: str, blind: bool = False, order: str = "participant") -> int:
+    import traceback
+
     from .session import Session
     from .ui.app import TuiqaApp
 
@@ -457,20 +464,43 @@ def run_app(directory: Path, *, coder: str, blind: bool = False, order: str = "p
 
     project = Project.open(directory, lazy=True)
     hung_up = False
+    crash: str | None = None
     try:
-        session = Session(project, coder)
-        app = TuiqaApp(project, session, order=order, blind=blind)
-        app.run()
-        hung_up = app.hung_up
+        try:
+            session = Session(project, coder)
+            app = TuiqaApp(project, session, order=order, blind=blind)
+            app.run()
+        except Exception:  # the app could not start, or failed outside Textual's own handling
+            crash = traceback.format_exc()
+            print(crash, file=sys.stderr, end="")
+        else:
+            hung_up = app.hung_up
+            crash = app.crash_report()  # an unhandled error inside the app (Textual showed it)
     finally:
         try:
-            if not hung_up and project.store.has_session and len(project.responses) > 20_000:
+            if not hung_up and crash is None and project.store.has_session \
+                    and len(project.responses) > 20_000:
                 print("tuiqa: folding this session into data.json …", file=sys.stderr)
-            project.close(compact=not hung_up)
+            project.close(compact=not hung_up and crash is None)
         except Exception as exc:  # the journal already holds everything; say so and move on
             print(f"warning: could not tidy the project on exit ({exc}); nothing is lost, "
                   "the journal is replayed next time", file=sys.stderr)
+    if crash is not None:
+        return _report_crash(project.dir, crash, coder)
     return EXIT_OK
+
+
+def _report_crash(directory: Path, crash: str, coder: str) -> int:
+    """The app failed: keep the traceback in backups/, say where the work is safe, exit non-zero."""
+    from .crash import keep_crash_log, safe_message
+
+    log, problem = None, None
+    try:
+        log = keep_crash_log(directory, crash, coder=coder)
+    except OSError as exc:
+        problem = exc.strerror or str(exc)
+    print(safe_message(directory, log, problem), file=sys.stderr)
+    return EXIT_ERROR
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -543,6 +573,9 @@ examples:
     p.add_argument("--coder", metavar="NAME", help="assign every row to this coder (default: the coder column)")
     p.add_argument("--done", choices=("all", "coded", "none"), default="all",
                    help="which responses the file covers as done by each of its coders (default: all)")
+    p.add_argument("--with-consensus", action="store_true",
+                   help="take rows whose coder is `consensus` as the team's agreed layer (as "
+                        "tuiqa export --format csv writes it); refused otherwise")
     p.set_defaults(func=cmd_import_codings)
 
     p = sub.add_parser("codes", help="the codebook: list, rename, merge codes",
@@ -690,6 +723,19 @@ examples:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from .safe_output import safe_output
+
+    with safe_output() as output:  # nothing user-supplied reaches the terminal as an escape
+        try:
+            return _main(argv, output)
+        except Exception:  # a fault in tuiqa: its traceback, as safe as everything else
+            import traceback
+
+            traceback.print_exc()
+            return EXIT_ERROR
+
+
+def _main(argv: Sequence[str] | None, output) -> int:
     from .importers.survey import ImportError_
     from .project import ChangeError
     from .quotes import TemplateError
@@ -698,6 +744,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     parser = build_parser()
     args = parser.parse_args(argv)
+    output.for_format(getattr(args, "format", None))  # JSON stays exact JSON; CSV exact in files
     func: Callable[[argparse.Namespace], int] | None = getattr(args, "func", None)
     if func is None:
         parser.print_help()

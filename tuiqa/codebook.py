@@ -12,12 +12,13 @@ from dataclasses import dataclass, field
 from .fuzzy import closest
 from .model import CODE_KINDS, Code, Coding
 from .project import CONSENSUS, Change, ChangeError, Project, clean_name
+from .text import quoted
 
 
 class UnknownCode(ChangeError):
     def __init__(self, name: str, suggestions: list[str]) -> None:
-        hint = f"; did you mean {', '.join(repr(s) for s in suggestions)}?" if suggestions else ""
-        super().__init__(f"no code named {name!r}{hint}")
+        hint = f"; did you mean {', '.join(quoted(s) for s in suggestions)}?" if suggestions else ""
+        super().__init__(f"no code named {quoted(name)}{hint}")
         self.name = name
         self.suggestions = suggestions
 
@@ -26,7 +27,7 @@ class NameTaken(ChangeError):
     """Renaming onto another code's name: the UI offers to merge instead."""
 
     def __init__(self, existing: Code) -> None:
-        super().__init__(f"a code named {existing.name!r} already exists; merge into it instead?")
+        super().__init__(f"a code named {quoted(existing.name)} already exists; merge into it instead?")
         self.existing = existing
 
 

@@ -91,7 +91,8 @@ def _parse(template: str, attributes: tuple[str, ...]) -> tuple:
                 end = template.find("}", end + 2)
             if end == -1:
                 raise TemplateError(f"a '{{' at character {pos + 1} is never closed")
-            inner = template[pos + 1:end].replace("{{", "{").replace("}}", "}")
+            inner = template[pos + 1:end].replace("{{", "{").replace("}}", "}") \
+                .replace("[[", "[").replace("]]", "]")  # as _escape_name wrote them
             name, *transforms = [part.strip() for part in inner.split("|")]
             name = name.replace("¦", "|")
             key = name.casefold()

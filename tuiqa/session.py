@@ -16,6 +16,7 @@ from . import codebook, quotes, review, themes
 from .colours import parse_colour
 from .model import CoderPref, Coding, Memo, Response
 from .project import ChangeError, Project, UndoRecord, restamp
+from .text import quoted
 
 QUOTE_TEMPLATE = "quote_template"
 
@@ -114,7 +115,7 @@ class Session:
         self._commit(change)
         if existing is not None:
             return Outcome(f"Coded {existing.name} (it already existed)")
-        return Outcome(f"Created {kind} code {name!r} and coded it")
+        return Outcome(f"Created {kind} code {quoted(name)} and coded it")
 
     def remove_coding(self, coding_id: str) -> Outcome:
         coding: Coding | None = self.project.state.table("coding").get(coding_id)  # type: ignore[assignment]
@@ -149,7 +150,7 @@ class Session:
         if not change:
             return Outcome("Name unchanged", changed=False)
         self._commit(change)
-        return Outcome(f"Renamed {old!r} to {self.project.code_name(code_id)!r}")
+        return Outcome(f"Renamed {quoted(old)} to {quoted(self.project.code_name(code_id))}")
 
     def edit_code(self, code_id: str, *, kind: str | None = None, description: str | None = None,
                   colour: str | None = None) -> Outcome:

@@ -113,6 +113,11 @@ def words(text: str) -> tuple[tuple[int, int], ...]:
     return tuple(snap_span(text, m.start(), m.end()) for m in _WORD.finditer(text))
 
 
+#: What :func:`display_text` makes visible: C0 controls but newline and tab, DEL, C1 controls,
+#: and the line and paragraph separators.
+CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+
+
 def display_text(text: str) -> str:
     """The text as it may be put on a terminal: one code point out for each code point in.
 
@@ -120,26 +125,13 @@ def display_text(text: str) -> str:
     holding ANSI escape sequences shows them literally and cannot move the cursor. Rich markup needs
     no treatment here: callers build ``rich.text.Text`` objects, which never parse markup.
     """
-    if text.isprintable() or not _needs_display_fix(text):
+    if text.isprintable() or not CONTROLS.search(text):
         return text
-    return "".join(_display_char(ch) for ch in text)
+    return CONTROLS.sub(_display_match, text)
 
 
-def _needs_display_fix(text: str) -> bool:
-    return any(_is_control(ch) for ch in text)
-
-
-def _is_control(ch: str) -> bool:
-    if ch in "\n\t":
-        return False
-    o = ord(ch)
-    return o < 0x20 or o == 0x7F or 0x80 <= o < 0xA0 or unicodedata.category(ch) in ("Zl", "Zp")
-
-
-def _display_char(ch: str) -> str:
-    if not _is_control(ch):
-        return ch
-    o = ord(ch)
+def _display_match(match: re.Match) -> str:
+    o = ord(match.group())
     if o < 0x20:
         return chr(0x2400 + o)  # ␀ … ␟ (U+241B is ␛ for ESC)
     if o == 0x7F:
@@ -161,6 +153,12 @@ def one_line(text: str, limit: int | None = None) -> str:
         out.append(ch)
         used += width
     return "".join(out) + "…"
+
+
+def quoted(name: object) -> str:
+    """A name in a message, as it is (not its repr, which doubles backslashes and shows quotes
+    as escapes), between curly quotes, on one line and display-safe."""
+    return f"“{one_line(name)}”" if isinstance(name, str) else str(name)
 
 
 def cells(text: str) -> int:

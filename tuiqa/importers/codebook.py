@@ -43,12 +43,12 @@ from ..exporters.refi import CONCEPT_PREFIX, set_guid
 from ..model import CODE_KINDS, THEME_STATUSES, Code, Theme, new_id
 from ..project import Project, clean_name, name_key
 from .tabular import TableError, read_table
+from .ziplimits import zip_problem
 
 MAX_BYTES = 50_000_000  # a .qdc or codebook CSV
 MAX_ARCHIVE = 4_000_000_000  # a .qdpx (its sources may be large; only project.qde is read)
 MAX_QDE = 500_000_000  # the project.qde inside, streamed (sources dropped as they go by)
 MAX_UNZIPPED = 8_000_000_000  # all members of a .qdpx together, as declared
-MAX_RATIO = 100  # a member larger than 1 MB may not be more compressed than this
 MAX_MEMBERS = 100_000
 MAX_DEPTH = 100
 ACCEPTED_NS = {"urn:QDA-XML:codebook:1.0", "urn:QDA-XML:project:1.0"}
@@ -224,24 +224,9 @@ def _open_qde(path: Path, archive: zipfile.ZipFile):
         return CodebookImportError(path, [message])
 
     infos = archive.infolist()
-    if len(infos) > MAX_MEMBERS:
-        raise refuse(f"the archive holds {len(infos)} files, more than the {MAX_MEMBERS} a "
-                     ".qdpx may have")
-    total = 0
-    for info in infos:
-        name = info.filename
-        if name.startswith(("/", "\\")) or re.match(r"[A-Za-z]:", name) \
-                or ".." in re.split(r"[\\/]", name) or "\x00" in name:
-            raise refuse(f"the archive holds a file with an unsafe path, {name!r} (absolute or "
-                         "with '..': a 'zip slip' archive that could write outside its folder); "
-                         "refused")
-        total += info.file_size
-        if info.file_size > 1024 * 1024 and info.file_size > MAX_RATIO * max(info.compress_size, 1):
-            raise refuse(f"the archive looks like a zip bomb: {name!r} would expand from "
-                         f"{info.compress_size} bytes to {info.file_size} bytes; refused")
-    if total > MAX_UNZIPPED:
-        raise refuse(f"the archive would expand to {total / 1e6:.0f} MB, over the "
-                     f"{MAX_UNZIPPED / 1e6:.0f} MB limit (a zip bomb?); refused")
+    problem = zip_problem(infos, max_total=MAX_UNZIPPED, max_members=MAX_MEMBERS, what="a .qdpx")
+    if problem:
+        raise refuse(problem)
     qde = [i for i in infos if i.filename.lower() == "project.qde"]
     if not qde:
         raise refuse("the archive has no project.qde, so it is not a REFI-QDA project (.qdpx)")

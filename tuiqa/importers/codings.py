@@ -20,7 +20,7 @@ from pathlib import Path
 
 from ..csvsafe import unescape
 from ..model import CODE_KINDS
-from ..project import Project, clean_name
+from ..project import ChangeError, Project, clean_name
 from ..text import find_extract, loose_key, normalise, snap_span
 from .tabular import TableError, read_table
 
@@ -71,8 +71,25 @@ class CodingsResult:
         return out
 
 
-def place_rows(project: Project, path: Path, *, coder: str | None, default_coder: str
-               ) -> tuple[list[PlacedRow], list[str], list[str], int]:
+def _coder_name(name: str, with_consensus: bool) -> str:
+    """The coder rule of ``--coder`` (session.valid_coder_name) for every row; the consensus
+    layer only when asked for (a tuiqa CSV export holds it as the coder ``consensus``)."""
+    from ..project import CONSENSUS
+    from ..session import valid_coder_name
+
+    if " ".join(name.split()).casefold() == CONSENSUS:
+        if with_consensus:
+            return CONSENSUS
+        raise ChangeError(f"coder {name!r} is reserved for the team's agreed layer (rows from a "
+                          "tuiqa CSV export hold it so: import them with --with-consensus)")
+    try:
+        return valid_coder_name(name)
+    except ChangeError as exc:
+        raise ChangeError(f"coder {name!r}: {exc}") from None
+
+
+def place_rows(project: Project, path: Path, *, coder: str | None, default_coder: str,
+               with_consensus: bool = False) -> tuple[list[PlacedRow], list[str], list[str], int]:
     try:
         table = read_table(path)
     except TableError as exc:
@@ -91,6 +108,7 @@ def place_rows(project: Project, path: Path, *, coder: str | None, default_coder
     placed: list[PlacedRow] = []
     problems: list[str] = []
     warned_refs: set[str] = set()
+    checked: dict[str, str | ChangeError] = {}  # coder as written -> the name, or why not
     for r, row in enumerate(table.rows):
         where = table.where(r)
         pid = cell(row, "participant").strip()
@@ -98,6 +116,15 @@ def place_rows(project: Project, path: Path, *, coder: str | None, default_coder
         name = clean_name(cell(row, "code"))
         kind = cell(row, "kind").strip().lower() or "semantic"
         who = coder if coder is not None else (cell(row, "coder").strip() or default_coder)
+        if who not in checked:
+            try:
+                checked[who] = _coder_name(who, with_consensus)
+            except ChangeError as exc:
+                checked[who] = exc
+        if isinstance(checked[who], ChangeError):
+            problems.append(f"{where}: {checked[who]}")
+            continue
+        who = checked[who]
         if not name:
             problems.append(f"{where}: the code is empty")
             continue
@@ -189,11 +216,13 @@ def _clip(s: str, n: int = 50) -> str:
 
 
 def import_codings(project: Project, path: Path, *, coder: str | None, default_coder: str,
-                   done: str = "all", acting_coder: str | None = None) -> CodingsResult:
+                   done: str = "all", acting_coder: str | None = None,
+                   with_consensus: bool = False) -> CodingsResult:
     if done not in DONE_MODES:
         raise ValueError(f"--done must be one of {', '.join(DONE_MODES)}")
     placed, problems, warnings, nrows = place_rows(project, path, coder=coder,
-                                                   default_coder=default_coder)
+                                                   default_coder=default_coder,
+                                                   with_consensus=with_consensus)
     if problems:
         raise CodingsImportError(path, problems)
     result = CodingsResult(rows=nrows, warnings=warnings)

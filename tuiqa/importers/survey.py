@@ -15,6 +15,7 @@ and never touches existing codings. Everything is checked before anything is wri
 from __future__ import annotations
 
 import statistics
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -213,6 +214,7 @@ def plan_import(
         raise ImportError_(f"{table.path} has a header but no participants")
 
     plan = SurveyPlan(table=table, columns=columns, id_column=id_col, warnings=list(table.warnings))
+    plan.warnings.extend(lookalike_ids(table, seen_rows, [p.pid for p in state.participants.values()]))
     plan.participants_in_file = len(table.rows)
     attr_cols = [c for c in columns if c.role == ATTRIBUTE]
     question_cols = [c for c in columns if c.role == QUESTION]
@@ -276,6 +278,42 @@ def plan_import(
             f"({shown}{f' and {more} more' if more > 0 else ''}); the project's text was kept, "
             "because codings point into it")
     return plan
+
+
+def _hidden(ch: str) -> bool:
+    """Characters that do not show, or that reorder what is around them: format characters
+    (zero-width spaces and joiners, bidi overrides and isolates, soft hyphens), control
+    characters, and spaces other than the plain one."""
+    cat = unicodedata.category(ch)
+    return cat in ("Cf", "Cc") or (cat == "Zs" and ch != " ")
+
+
+def _visible_form(pid: str) -> str:
+    return "".join(" " if unicodedata.category(ch) == "Zs" else ch
+                   for ch in pid if unicodedata.category(ch) not in ("Cf", "Cc"))
+
+
+def lookalike_ids(table: Table, rows: dict[str, int], existing: list[str]) -> list[str]:
+    """A warning for each participant ID holding a character that does not show or that turns
+    the text around (it can look exactly like another ID), naming the look-alike if there is one."""
+    suspects = [pid for pid in rows if any(_hidden(ch) for ch in pid)]
+    if not suspects:
+        return []
+    seen: dict[str, list[tuple[str, str]]] = {}
+    for pid in existing:
+        seen.setdefault(_visible_form(pid), []).append((pid, "already in the project"))
+    for pid, r in rows.items():
+        seen.setdefault(_visible_form(pid), []).append((pid, table.where(r)))
+    out = []
+    for pid in suspects:
+        names = ", ".join(dict.fromkeys(f"U+{ord(ch):04X} {unicodedata.name(ch, 'unnamed')}"
+                                        for ch in pid if _hidden(ch)))
+        twins = [f"{other!r} ({where})" for other, where in seen[_visible_form(pid)] if other != pid]
+        out.append(f"{table.where(rows[pid])}: participant ID {pid!r} holds {names}, which does not "
+                   "show or turns text around"
+                   + (f"; it looks the same as {', '.join(twins)}" if twins else "")
+                   + "; it is kept as it is: check the export")
+    return out
 
 
 def apply_plan(plan: SurveyPlan, state: State) -> None:

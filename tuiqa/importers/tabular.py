@@ -17,8 +17,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..text import normalise
+from .ziplimits import zip_problem
 
 MAX_BYTES = 100 * 1024 * 1024
+#: An .xlsx may unpack to this much: XML takes about twice the room of CSV for the same cells,
+#: and openpyxl reads ~5 MB of it a second. Checked from the zip's directory before reading.
+MAX_XLSX_UNZIPPED = 2 * MAX_BYTES
+MAX_XLSX_MEMBERS = 10_000
+#: Python's csv module refuses longer fields by default; a longer answer is read, with a warning.
+LONG_CELL = 131_072
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 TSV_SUFFIXES = {".tsv", ".tab"}
 
@@ -74,7 +81,10 @@ def decode_bytes(path: Path, data: bytes) -> tuple[str, str, list[str]]:
     """Bytes to text: BOMs first, then UTF-8, then Windows-1252 with a warning."""
     warnings: list[str] = []
     if data.startswith(codecs.BOM_UTF8):
-        return _decode(path, data[3:], "utf-8"), "utf-8-sig", warnings
+        try:
+            return data[3:].decode("utf-8"), "utf-8-sig", warnings
+        except UnicodeDecodeError:
+            return _decode_mixed(path, data[3:])
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return _decode(path, data, "utf-16"), "utf-16", warnings
     if b"\x00" in data[:8192]:
@@ -82,17 +92,49 @@ def decode_bytes(path: Path, data: bytes) -> tuple[str, str, list[str]]:
                          "CSV/TSV export; for Excel files use .xlsx")
     try:
         return data.decode("utf-8"), "utf-8", warnings
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
+    except UnicodeDecodeError:
+        return _decode_mixed(path, data)
+
+
+def _decode_mixed(path: Path, data: bytes) -> tuple[str, str, list[str]]:
+    """Not UTF-8 throughout: Windows-1252, or (rows pasted together from two exports) a mix.
+    Each line is read as UTF-8 where it is valid UTF-8, else as Windows-1252, and the warning
+    says which lines were which: decoding the whole file as Windows-1252 turned the UTF-8 lines
+    into mojibake (``cafÃ©``) without a word."""
+    parts: list[str] = []
+    utf8_lines: list[int] = []  # lines with non-ASCII text that is valid UTF-8
+    cp1252_lines: list[int] = []
+    for number, line in enumerate(data.splitlines(keepends=True), 1):
+        if line.isascii():
+            parts.append(line.decode("ascii"))
+            continue
         try:
-            text = data.decode("cp1252")
+            parts.append(line.decode("utf-8"))
+            utf8_lines.append(number)
         except UnicodeDecodeError:
-            raise TableError(f"{path}: line {line} is neither UTF-8 nor Windows-1252 text; "
-                             "save the file as CSV UTF-8 and import it again") from None
-        warnings.append(f"{path.name} is not UTF-8 (first at line {line}); read it as "
-                        "Windows-1252. Check accented letters and curly quotes, or save it as "
-                        "CSV UTF-8 and import again")
-        return text, "cp1252", warnings
+            try:
+                parts.append(line.decode("cp1252"))
+            except UnicodeDecodeError:
+                raise TableError(f"{path}: line {number} is neither UTF-8 nor Windows-1252 "
+                                 "text; save the file as CSV UTF-8 and import it again") from None
+            cp1252_lines.append(number)
+    if utf8_lines:
+        warning = (f"{path.name} mixes encodings: {_lines(cp1252_lines)} read as Windows-1252, "
+                   f"{_lines(utf8_lines)} as UTF-8 (each line as what it is). Check accented "
+                   "letters and curly quotes on those lines, or save the file as CSV UTF-8 and "
+                   "import again")
+        return "".join(parts), "mixed", [warning]
+    warning = (f"{path.name} is not UTF-8 (first at line {cp1252_lines[0]}); read it as "
+               "Windows-1252. Check accented letters and curly quotes, or save it as "
+               "CSV UTF-8 and import again")
+    return "".join(parts), "cp1252", [warning]
+
+
+def _lines(numbers: list[int], shown: int = 10) -> str:
+    """'line 3', 'lines 2, 5', 'lines 2, 5, … (14 in all)'."""
+    head = ", ".join(str(n) for n in numbers[:shown])
+    more = f", … ({len(numbers)} in all)" if len(numbers) > shown else ""
+    return f"line {head}" if len(numbers) == 1 else f"lines {head}{more}"
 
 
 def _decode(path: Path, data: bytes, encoding: str) -> str:
@@ -122,6 +164,8 @@ def parse_delimited(path: Path, text: str, delimiter: str) -> Table:
     if "\x00" in text:
         line = text[: text.index("\x00")].count("\n") + 1
         raise TableError(f"{path}: line {line} contains a NUL byte; the file is damaged or binary")
+    if len(text) >= csv.field_size_limit():  # a field may be as long as the file allows
+        csv.field_size_limit(len(text) + 1)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
     rows: list[list[str]] = []
     lines: list[int] = []
@@ -182,12 +226,21 @@ def _to_table(path: Path, rows: list[list[str]], lines: list[int]) -> Table:
         elif len(record) < width:
             short += 1
             record = record + [""] * (width - len(record))
+        if max(map(len, record)) > LONG_CELL:
+            warnings.extend(_long_cells(path, line, header, record))
         body.append(record)
         body_lines.append(line)
     if short:
         warnings.append(f"{path.name}: {short} row(s) had fewer cells than the header; the "
                         "missing cells were read as blank")
     return Table(path, header, body, body_lines, warnings)
+
+
+def _long_cells(path: Path, line: int, header: list[str], record: list[str]) -> list[str]:
+    return [f"{path}, line {line}: the cell under {header[i]!r} is {len(cell):,} characters "
+            f"long (more than {LONG_CELL:,}); imported as it is. If it holds the text of other "
+            "rows, a quote mark left open in that row swallowed them: check its quotes"
+            for i, cell in enumerate(record) if len(cell) > LONG_CELL]
 
 
 def _read_xlsx(path: Path, sheet: str | None) -> Table:
@@ -197,11 +250,13 @@ def _read_xlsx(path: Path, sheet: str | None) -> Table:
         raise TableError("reading .xlsx needs openpyxl (pip install openpyxl)") from None
     try:
         with zipfile.ZipFile(path) as archive:
-            total = sum(info.file_size for info in archive.infolist())
-            if total > MAX_BYTES * 10:
-                raise TableError(f"{path} unpacks to {total / 1e6:.0f} MB; refusing a zip bomb")
-    except zipfile.BadZipFile:
+            problem = zip_problem(archive.infolist(), max_total=MAX_XLSX_UNZIPPED,
+                                  max_members=MAX_XLSX_MEMBERS, what="a survey export")
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError):
         raise TableError(f"{path} is not a valid .xlsx file (not a zip archive)") from None
+    if problem:
+        raise TableError(f"{path}: {problem}. If it is a real export, save it as CSV (UTF-8) "
+                         "and import that")
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds on damaged files

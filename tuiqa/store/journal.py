@@ -115,6 +115,7 @@ class JournalWriter:
         from .files import fsync_dir
 
         fsync_dir(directory)
+        remove_stale_new(directory)
 
     @property
     def name(self) -> str:
@@ -146,6 +147,34 @@ class JournalWriter:
 def _datasync(fd: int) -> None:
     sync = getattr(os, "fdatasync", os.fsync)
     sync(fd)
+
+
+#: A journal being made exists under its ``.new`` name for milliseconds; one this old is left
+#: from a session killed in that moment.
+STALE_NEW_S = 3600
+
+
+def remove_stale_new(directory: Path, older_than_s: float = STALE_NEW_S) -> list[Path]:
+    """Remove ``.NAME.jsonl.new`` files left by sessions killed while making their journal (see
+    JournalWriter): old, and held by nobody. They hold only the journal's header line, written
+    before the rename, so no change is ever in one. Returns what was removed."""
+    import time
+
+    removed = []
+    limit = time.time() - older_than_s
+    try:
+        candidates = [p for p in directory.iterdir()
+                      if p.name.startswith(".") and p.name.endswith(JOURNAL_SUFFIX + ".new")]
+    except OSError:
+        return removed
+    for path in candidates:
+        try:
+            if path.stat().st_mtime < limit and not is_live(path):
+                path.unlink()
+                removed.append(path)
+        except OSError:  # gone already, or not ours to remove (a read-only or shared folder)
+            pass
+    return removed
 
 
 def is_live(path: Path) -> bool:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
 from pathlib import Path
 from typing import Iterable
 
@@ -17,6 +16,7 @@ from textual.screen import Screen
 from ..navigation import BY_PARTICIPANT, Navigator
 from ..project import Project
 from ..session import Session
+from ..text import quoted
 from .console import ConsoleGlyphs, console_mode
 from .render import glyphs
 from .screens.coding import CodingScreen
@@ -72,6 +72,17 @@ class TuiqaApp(App):
         self.clipboard_tmux = clipboard.tmux_buffer
         self.last_copy = None
         self.title = f"tuiqa · {project.dir.name}"
+        # What Textual prints after an unhandled error (the traceback) is also kept, for the
+        # crash log (see crash_report), and reaches the terminal with its colours but no other
+        # control characters (an error message can quote survey text).
+        import sys
+
+        from rich.console import Console
+
+        from ..safe_output import SafeStream, styles_only
+
+        self.error_console = Console(markup=False, highlight=False, record=True,
+                                     file=SafeStream(sys.__stderr__, styles_only))
         self.sub_title = f"coder {session.coder}" + (" (blind)" if self.blind else "")
 
     # -- keys, one at a time ---------------------------------------------------------------
@@ -228,14 +239,25 @@ class TuiqaApp(App):
                     timeout=6)
 
     def _install_signal_handlers(self) -> None:
-        """An SSH drop sends SIGHUP, which Textual does not catch: exit cleanly instead of dying.
+        """An SSH drop or a closed window: SIGHUP (and SIGTERM) end the app, and it is gone within
+        2 s even when the terminal has vanished (see tuiqa.hangup for why that needs care).
         Every change is already on disk (journal, fdatasync) by then."""
+        from ..hangup import HangUp
+
+        self.hangup = HangUp(self._hang_up)
         try:
-            loop = asyncio.get_running_loop()
-            for sig in (signal.SIGHUP, signal.SIGTERM):
-                loop.add_signal_handler(sig, self._hang_up)
-        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or Windows
-            pass
+            self.hangup.install(asyncio.get_running_loop(), guard_sigcont=not self.is_headless)
+        except RuntimeError:  # no running loop
+            return
+        if self.hangup.terminal_fds and not self.is_headless:
+            self.set_interval(2.0, self.hangup.check)  # a terminal gone without a signal
+
+    def crash_report(self) -> str | None:
+        """After the app has ended: the traceback of the unhandled error that ended it, as Textual
+        showed it, or None if it ended normally (``return_code`` is 1 after such an error)."""
+        if not self.return_code:
+            return None
+        return self.error_console.export_text(clear=False) or "(Textual showed no traceback)\n"
 
     def _hang_up(self) -> None:
         self.hung_up = True
@@ -255,8 +277,8 @@ class TuiqaApp(App):
             return
         if result.conflicts:
             for c in result.conflicts[:3]:
-                self.notify(escape(f"Conflict on {c.kind} {c.field}: kept {c.kept!r}, "
-                                   f"{c.lost!r} lost (a later change won)"), severity="warning",
+                self.notify(escape(f"Conflict on {c.kind} {c.field}: kept {quoted(c.kept)}, "
+                                   f"{quoted(c.lost)} lost (a later change won)"), severity="warning",
                             timeout=10)
         if result.changed:
             self.redraw_screen()
