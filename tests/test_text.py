@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -40,9 +41,46 @@ def test_snapping_never_splits_a_cluster():
 def test_sentences_and_words():
     text = "Recovery isn't a straight line. It takes time… and “hope”! Then:\nnew paragraph"
     got = [text[s:e] for s, e in sentences(text)]
-    assert got == ["Recovery isn't a straight line.", "It takes time…", "and “hope”!",
+    # an ellipsis followed by a lower-case word is a pause, not the end of a sentence
+    assert got == ["Recovery isn't a straight line.", "It takes time… and “hope”!",
                    "Then:", "new paragraph"]
     assert [text[s:e] for s, e in words(text)][:3] == ["Recovery", "isn't", "a"]
+
+
+@pytest.mark.parametrize("text, expected", [
+    # clinicians' answers are full of abbreviations: none of them ends a sentence
+    ("Dr. Smith helped. E.g. Sam could try DBT, i.e. therapy.",
+     ["Dr. Smith helped.", "E.g. Sam could try DBT, i.e. therapy."]),
+    ("We tried CBT vs. DBT. It worked.", ["We tried CBT vs. DBT.", "It worked."]),
+    ("I work at St. Mary’s with Mrs. Khan. It is ok.",
+     ["I work at St. Mary’s with Mrs. Khan.", "It is ok."]),
+    ("Then she left… And? ok", ["Then she left…", "And?", "ok"]),
+    ("He said “stop.” She did.", ["He said “stop.”", "She did."]),
+    # full stops of other scripts end sentences in any project language
+    ("彼は来た。彼女も来た。", ["彼は来た。", "彼女も来た。"]),
+    ("Staff said 我们很累！Then left.", ["Staff said 我们很累！", "Then left."]),
+    ("Yes. Yes. Yes.", ["Yes.", "Yes.", "Yes."]),
+])
+def test_sentences_know_abbreviations_and_other_scripts(text, expected):
+    assert [text[s:e] for s, e in sentences(text)] == expected
+
+
+def test_sentences_follow_the_project_language():
+    text = "Der Patient kam z. B. am Montag. Er war müde."
+    assert [text[s:e] for s, e in sentences(text, "de")] == [
+        "Der Patient kam z. B. am Montag.", "Er war müde."]
+    # an unknown language falls back to English rules rather than failing
+    assert sentences("One. Two.", "xx") == sentences("One. Two.", "en")
+
+
+def test_a_very_long_answer_is_split_without_losing_text():
+    unit = "I felt supported by the team. Dr. Patel explained it, e.g. the plan. Hard 😊 but ok! "
+    text = unit * 160  # ~14,000 characters on one line
+    spans = sentences(text)
+    assert len(spans) == 3 * 160
+    assert all(text[s:e].strip() == text[s:e] for s, e in spans)
+    assert [text[s:e] for s, e in spans[:3]] == [
+        "I felt supported by the team.", "Dr. Patel explained it, e.g. the plan.", "Hard 😊 but ok!"]
 
 
 def test_display_text_makes_controls_visible_one_for_one():
@@ -150,3 +188,17 @@ def test_one_line_limits_by_terminal_cells():
     for text in ("e\u0301te\u0301 long enough", "mixed 日本 and 🙂 text here", "a\nb\tc"):
         for limit in range(2, 20):
             assert cell_len(one_line(text, limit)) <= limit
+
+
+def test_the_project_language_is_a_setting(tmp_path):
+    from tuiqa.project import Project
+
+    project = Project.create(tmp_path / "p")
+    assert project.language == "en"
+    change = project.change("language")
+    project.set_setting(change, "language", "de")
+    project.commit(change, "ann")
+    assert project.language == "de"
+    text = "Er kam z. B. am Montag. Dann ging er."
+    assert Selection.whole(text).next_sentence(text, project.language) == Selection(0, 23)
+    project.close()

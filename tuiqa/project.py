@@ -516,6 +516,14 @@ class Project:
         obj = self.state.table("setting").get(Setting.make_id(key))
         return obj.value if obj is not None and obj.value is not None else default  # type: ignore[attr-defined]
 
+    @property
+    def language(self) -> str:
+        """The language the answers are written in (a project setting, default English): where
+        sentences end depends on it (see :mod:`tuiqa.sentences`)."""
+        from .sentences import normal_language
+
+        return normal_language(self.setting("language"))
+
     def coder_pref(self, coder: str) -> CoderPref | None:
         return self.state.table("coderpref").get(CoderPref.make_id(coder))  # type: ignore[return-value]
 

@@ -33,9 +33,9 @@ class Selection:
 
     # -- sentences ---------------------------------------------------------------------------
 
-    def next_sentence(self, text: str) -> Selection:
+    def next_sentence(self, text: str, language: str = "en") -> Selection:
         """Select the sentence after the current selection (or the first one)."""
-        spans = sentences(text)
+        spans = sentences(text, language)
         if not spans:
             return self
         if self.is_whole(text) and len(spans) > 1:
@@ -45,8 +45,8 @@ class Selection:
                 return Selection(s, e)
         return Selection(*spans[-1]) if (self.start, self.end) != spans[-1] else self
 
-    def prev_sentence(self, text: str) -> Selection:
-        spans = sentences(text)
+    def prev_sentence(self, text: str, language: str = "en") -> Selection:
+        spans = sentences(text, language)
         if not spans:
             return self
         if self.is_whole(text) and len(spans) > 1:
@@ -57,9 +57,9 @@ class Selection:
         return Selection(*spans[0]) if (self.start, self.end) != spans[0] else self
 
     @classmethod
-    def sentence_at(cls, text: str, offset: int) -> Selection:
+    def sentence_at(cls, text: str, offset: int, language: str = "en") -> Selection:
         """The sentence at ``offset`` (a click): the first one that ends after it."""
-        spans = sentences(text)
+        spans = sentences(text, language)
         if not spans:
             return cls.whole(text)
         for s, e in spans:
@@ -67,21 +67,21 @@ class Selection:
                 return cls(s, e)
         return cls(*spans[-1])
 
-    def extend_to(self, text: str, offset: int) -> Selection:
+    def extend_to(self, text: str, offset: int, language: str = "en") -> Selection:
         """Grow the selection to take in the sentence at ``offset`` (a shift-click)."""
-        other = Selection.sentence_at(text, offset)
+        other = Selection.sentence_at(text, offset, language)
         return Selection(min(self.start, other.start), max(self.end, other.end))
 
-    def extend_sentence(self, text: str) -> Selection:
+    def extend_sentence(self, text: str, language: str = "en") -> Selection:
         """Grow the end to the end of the next sentence."""
-        for _, e in sentences(text):
+        for _, e in sentences(text, language):
             if e > self.end:
                 return Selection(self.start, e)
         return Selection(self.start, len(text)) if self.end < len(text) else self
 
-    def shrink_sentence(self, text: str) -> Selection:
+    def shrink_sentence(self, text: str, language: str = "en") -> Selection:
         """Pull the end back to the end of the previous sentence (never below the first)."""
-        for _, e in reversed(sentences(text)):
+        for _, e in reversed(sentences(text, language)):
             if self.start < e < self.end:
                 return Selection(self.start, e)
         return self

@@ -22,9 +22,6 @@ import re
 # agrees with our offsets.
 _LINE_BREAKS = re.compile(r"\r\n|[\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 _WORD = re.compile(r"[\w'’\-]+")
-# A sentence ends at . ! ? … (possibly repeated, possibly followed by closing quotes/brackets) that is
-# followed by white space, or at a line break.
-_SENTENCE_END = re.compile(r"""[.!?…]+["'”’)\]]*(?=\s)|\n+""")
 
 
 @lru_cache(maxsize=1)
@@ -87,15 +84,14 @@ def trim_span(text: str, start: int, end: int) -> tuple[int, int]:
 
 
 @lru_cache(maxsize=256)
-def sentences(text: str) -> tuple[tuple[int, int], ...]:
-    """Sentence spans, trimmed of surrounding white space, in order. Never empty for non-blank text."""
+def sentences(text: str, language: str = "en") -> tuple[tuple[int, int], ...]:
+    """Sentence spans, trimmed of surrounding white space and snapped to character clusters, in
+    order (see :mod:`tuiqa.sentences` for where a sentence ends). Never empty for non-blank text."""
+    from .sentences import sentence_spans
+
     spans: list[tuple[int, int]] = []
-    pos = 0
-    for m in _SENTENCE_END.finditer(text):
-        end = m.end() if m.group().strip() else m.start()
-        _add_trimmed(text, pos, end, spans)
-        pos = m.end()
-    _add_trimmed(text, pos, len(text), spans)
+    for start, end in sentence_spans(text, language):
+        _add_trimmed(text, start, end, spans)
     if not spans and text:
         spans.append((0, len(text)))
     return tuple(spans)
