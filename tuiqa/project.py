@@ -17,6 +17,7 @@ from typing import Any, Iterable, Iterator
 
 from .model import (
     CODE_KINDS,
+    ENTITY_TYPES,
     Code,
     CoderPref,
     Coding,
@@ -104,9 +105,7 @@ class Change:
             self.update(cls.KIND, ident, record=record, **fields)
             return ident
         stamp = self._stamp()
-        unknown = set(fields) - set(cls.FIELDS)
-        if unknown:
-            raise ChangeError(f"{cls.KIND} has no field(s) {', '.join(sorted(unknown))}")
+        _check_fields(cls, fields)
         values = {name: fields.get(name, cls.DEFAULTS.get(name)) for name in cls.FIELDS}
         # Only the given fields go into the op: defaults are implicit, so a concurrent creation of
         # the same derived-id entity elsewhere is not overwritten with defaults.
@@ -127,6 +126,7 @@ class Change:
 
     def update(self, kind: str, ident: str, /, *, record: bool = True, **fields: Any) -> bool:
         """Set fields of an existing entity; fields already at that value are left alone."""
+        _check_fields(ENTITY_TYPES[kind], fields)
         obj = self.project.state.table(kind).get(ident)
         if obj is None and (kind, ident) not in self._created:
             raise ChangeError(f"no {kind} with id {ident}")
@@ -149,6 +149,12 @@ class Change:
 
     def __bool__(self) -> bool:
         return bool(self.ops)
+
+
+def _check_fields(cls: type[Entity], fields: dict[str, Any]) -> None:
+    unknown = set(fields) - set(cls.FIELDS)
+    if unknown:
+        raise ChangeError(f"{cls.KIND} has no field(s) {', '.join(sorted(unknown))}")
 
 
 def build_bulk_indexes(entities: dict[str, dict[str, Entity]]):
