@@ -13,7 +13,7 @@ import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, TypeVar
 
 from .model import (
     CODE_KINDS,
@@ -23,12 +23,14 @@ from .model import (
     Coding,
     Conflict,
     Entity,
+    MapVersion,
     Memo,
     Participant,
     Question,
     Response,
     Setting,
     Status,
+    Theme,
     derived_id,
     new_id,
 )
@@ -38,6 +40,7 @@ from .store.store import ProjectError, ProjectStore, RefreshResult
 from .text import snap_span
 
 CONSENSUS = "consensus"
+E = TypeVar("E", bound=Entity)
 
 
 class ChangeError(ProjectError):
@@ -524,6 +527,33 @@ class Project:
 
     def coder_pref(self, coder: str) -> CoderPref | None:
         return self.state.table("coderpref").get(CoderPref.make_id(coder))  # type: ignore[return-value]
+
+    # -- typed look-ups by id (for the UI: no raw tables) ------------------------------------
+
+    def coding(self, coding_id: str) -> Coding | None:
+        return self._entity(Coding, coding_id)
+
+    def memo(self, memo_id: str) -> Memo | None:
+        return self._entity(Memo, memo_id)
+
+    def theme(self, theme_id: str) -> Theme | None:
+        return self._entity(Theme, theme_id)
+
+    def map_version(self, version_id: str) -> MapVersion | None:
+        return self._entity(MapVersion, version_id)
+
+    def _entity(self, cls: type[E], ident: str) -> E | None:
+        obj = self.state.table(cls.KIND).get(ident)
+        return obj if isinstance(obj, cls) else None
+
+    @property
+    def project_id(self) -> str:
+        """The project's own id (its reflexive journal hangs on it)."""
+        return self.store.meta.get("project_id", "")
+
+    @property
+    def readonly(self) -> bool:
+        return self.store.readonly
 
     # -- changing ----------------------------------------------------------------------------
 

@@ -323,14 +323,40 @@ class Session:
 
     def set_blind(self, blind: bool) -> Outcome:
         """Remembered for this coder in this project until turned off on purpose."""
-        change = self.project.change("blind coding on" if blind else "blind coding off")
-        change.create(CoderPref, CoderPref.make_id(self.coder), record=False, coder=self.coder,
-                      blind=blind)
-        if not change:
+        if not self._remember("blind coding on" if blind else "blind coding off", blind=blind):
             return Outcome("Unchanged", changed=False)
-        self._commit(change, undoable=False)
         return Outcome("Blind coding is on: you see only your own work" if blind else
                        "Blind coding is off: you see everyone's work")
+
+    # -- the coder's preferences (kept in the project; nothing to undo) ---------------------------
+
+    def _remember(self, label: str, **fields) -> bool:
+        change = self.project.change(label)
+        change.create(CoderPref, CoderPref.make_id(self.coder), record=False, coder=self.coder,
+                      **fields)
+        if not change:
+            return False
+        self._commit(change, undoable=False)
+        return True
+
+    @property
+    def ui_theme(self) -> str:
+        """The app's theme this coder chose last ("" for the default)."""
+        pref = self.project.coder_pref(self.coder)
+        return pref.ui_theme if pref is not None and pref.ui_theme else ""
+
+    def remember_theme(self, theme: str) -> None:
+        if theme != self.ui_theme:
+            self._remember("theme", ui_theme=theme)
+
+    @property
+    def welcomed(self) -> bool:
+        """Whether this coder has had the first-run hint in this project."""
+        pref = self.project.coder_pref(self.coder)
+        return bool(pref is not None and pref.welcomed)
+
+    def mark_welcomed(self) -> None:
+        self._remember("welcomed", welcomed=True)
 
     # -- appropriateness review ----------------------------------------------------------------
 
