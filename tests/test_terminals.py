@@ -202,7 +202,7 @@ def test_in_tmux_at_80x24_a_user_codes_a_sentence_and_sees_it(tmux, demo, tmp_pa
     assert len(lines) <= 24 and all(len(line) <= 80 for line in lines)
     assert lines[0].startswith(" Q1") and "Thinking about Jo" in lines[0]
     assert "P1 · Role: Support worker" in screen
-    assert "Welcome, ann" in screen  # the first-run hint
+    wait_for(tmux, "Welcome, ann")  # the first-run hint (drawn just after the first frame)
 
     for key in ("n", "Down"):  # next answer, select its first sentence
         tmux("send-keys", "-t", "t", key)

@@ -450,16 +450,14 @@ def cmd_open(args: argparse.Namespace) -> int:
 
 
 def run_app(directory: Path, *, coder: str, blind: bool = False, order: str = "participant") -> int:
-    from .session import Session
-    from .ui.app import TuiqaApp
+    from .ui.factory import make_app  # (tuiqa.ui first: it sets Textual's frame rate)
 
     from .project import Project
 
     project = Project.open(directory, lazy=True)
     hung_up = False
     try:
-        session = Session(project, coder)
-        app = TuiqaApp(project, session, order=order, blind=blind)
+        app = make_app(project, coder, order=order, blind=blind)
         app.run()
         hung_up = app.hung_up
     finally:

@@ -224,10 +224,10 @@ class _EntityType(type):
         own = tuple(n for n, a in annotations.items()
                     if not str(a).startswith(("ClassVar", "typing.ClassVar")))
         if bases:  # an entity kind (Entity itself declares the id and the stamps)
-            inherited = next((b.FIELDS for b in bases if isinstance(b, _EntityType)), ())
+            inherited = next((getattr(b, "FIELDS") for b in bases if isinstance(b, _EntityType)), ())
             namespace["FIELDS"] = (*inherited, *own)
             namespace["__slots__"] = own
-        cls = super().__new__(mcs, name, bases, namespace)
+        cls: Any = super().__new__(mcs, name, bases, namespace)
         if bases:
             hints = typing.get_type_hints(cls)
             cls.FIELD_TYPES = {n: hints[n] for n in cls.FIELDS}
