@@ -117,7 +117,7 @@ class Session:
         return Outcome(f"Created {kind} code {name!r} and coded it")
 
     def remove_coding(self, coding_id: str) -> Outcome:
-        coding: Coding | None = self.project.state.table("coding").get(coding_id)  # type: ignore[assignment]
+        coding = self.project.coding(coding_id)
         if coding is None or coding.deleted:
             return Outcome("Nothing to remove", changed=False)
         if coding.coder != self.coder:
@@ -178,8 +178,7 @@ class Session:
     def move_codings(self, coding_ids: list[str], target_id: str | None = None, *,
                      new_name: str = "", kind: str = "semantic") -> Outcome:
         """Split: move some extracts of a code to another code, existing or new."""
-        table = self.project.state.table("coding")
-        codings = [table[c] for c in coding_ids if c in table and not table[c].deleted]
+        codings = [c for c in map(self.project.coding, coding_ids) if c is not None and not c.deleted]
         if not codings:
             return Outcome("No extracts chosen", changed=False)
         change = self.project.change("split")
@@ -200,7 +199,7 @@ class Session:
         return Outcome(f"Deleted {name} and its {count} coding(s) (u undoes)")
 
     def recode(self, coding_id: str, target_id: str) -> Outcome:
-        coding: Coding | None = self.project.state.table("coding").get(coding_id)  # type: ignore[assignment]
+        coding = self.project.coding(coding_id)
         if coding is None or coding.deleted:
             return Outcome("Nothing to recode", changed=False)
         if coding.coder != self.coder:
@@ -213,16 +212,17 @@ class Session:
     # -- themes ------------------------------------------------------------------------------
 
     def _theme_name(self, theme_id: str) -> str:
-        theme = self.project.state.table("theme").get(theme_id)
-        return theme.name if theme is not None else "?"  # type: ignore[attr-defined]
+        theme = self.project.theme(theme_id)
+        return theme.name if theme is not None else "?"
 
     def create_theme(self, name: str, *, parent_id: str | None = None,
                      overarching: bool = False) -> tuple[Outcome, str]:
         change = self.project.change("new theme")
         ident = themes.create(self.project, change, name, parent_id=parent_id,
                               overarching=overarching, coder=self.coder)
-        kind = "overarching theme" if overarching else "sub-theme" if parent_id and \
-            not self.project.state.table("theme")[parent_id].overarching else "theme"  # type: ignore[attr-defined]
+        parent = self.project.theme(parent_id) if parent_id else None
+        kind = "overarching theme" if overarching else \
+            "sub-theme" if parent is not None and not parent.overarching else "theme"
         change.label = f"new {kind} {name}"
         self._commit(change)
         return Outcome(f"Created the {kind} “{' '.join(name.split())}”"), ident
@@ -304,15 +304,15 @@ class Session:
         return Outcome(f"Saved the map as “{' '.join(label.split())}”")
 
     def restore_map_version(self, version_id: str) -> Outcome:
-        version = self.project.state.table("mapversion").get(version_id)
+        version = self.project.map_version(version_id)
         if version is None or version.deleted:
             return Outcome("That version no longer exists", changed=False)
-        change = self.project.change(f"restore map “{version.label}”")  # type: ignore[attr-defined]
-        themes.restore(self.project, change, version.snapshot)  # type: ignore[attr-defined]
+        change = self.project.change(f"restore map “{version.label}”")
+        themes.restore(self.project, change, version.snapshot)
         if not change:
             return Outcome("The map is already as that version", changed=False)
         self._commit(change)
-        return Outcome(f"Restored the map “{version.label}” (u undoes)")  # type: ignore[attr-defined]
+        return Outcome(f"Restored the map “{version.label}” (u undoes)")
 
     # -- blind coding --------------------------------------------------------------------------
 
@@ -364,8 +364,8 @@ class Session:
                     suggested_code_id: str | None = None) -> Outcome:
         owner = ""
         if kind == "coding":
-            c = self.project.state.table("coding").get(target_id)
-            owner = c.coder if c is not None else ""  # type: ignore[attr-defined]
+            c = self.project.coding(target_id)
+            owner = c.coder if c is not None else ""
             if owner == self.coder:
                 return Outcome("That is your own coding: review someone else's", changed=False)
         change = self.project.change(f"mark {verdict}")
@@ -454,7 +454,7 @@ class Session:
 
     def edit_memo(self, memo_id: str, text: str) -> Outcome:
         """Change (or, with empty text, delete) one of your own memos or journal entries."""
-        memo = self.project.state.table("memo").get(memo_id)
+        memo = self.project.memo(memo_id)
         if memo is None or memo.deleted:
             return Outcome("That memo no longer exists", changed=False)
         if memo.coder != self.coder:
@@ -473,7 +473,7 @@ class Session:
         if not text.strip():
             return Outcome("Empty entry not saved", changed=False)
         change = self.project.change("journal entry")
-        self.project.add_memo(change, "project", self.project.store.meta.get("project_id", ""),
+        self.project.add_memo(change, "project", self.project.project_id,
                               self.coder, text.rstrip())
         self._commit(change)
         return Outcome("Journal entry saved")
