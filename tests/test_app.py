@@ -14,6 +14,18 @@ from tuiqa.ui.screens.help import HelpScreen
 SIZE = (80, 24)
 
 
+async def until_keys_are_handled(app: TuiqaApp, pilot, limit: float = 10.0) -> None:
+    """Keys posted at once are handled one after another: wait for the last (a busy machine
+    can take longer than any fixed pause)."""
+    import time
+
+    end = time.monotonic() + limit
+    await pilot.pause()
+    while app.keys_pending and time.monotonic() < end:
+        await pilot.pause(0.05)
+    await pilot.pause()
+
+
 def screen_text(app: TuiqaApp) -> str:
     """What the terminal shows, as plain text (from the app's own screenshot)."""
     import re
@@ -365,8 +377,7 @@ async def test_a_burst_of_keys_is_handled_in_order(sample_app):
     for key, char in [("c", "c"), ("s", "s"), ("t", "t"), ("i", "i"), ("g", "g"),
                       ("enter", "\r"), ("d", "d"), ("n", "n")]:
         app.post_message(events.Key(key, char))
-    await pilot.pause(0.3)
-    await pilot.pause()
+    await until_keys_are_handled(app, pilot)
     names = [app.project.code_name(c.code_id) for c in app.project.codings_for(rid, "tester")]
     assert names == ["stigma"]  # what "stig" finds, not the top of the list ("building trust")
     assert app.project.is_done(rid, "tester") and app.navigator.current_id != rid

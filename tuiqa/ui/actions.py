@@ -75,23 +75,33 @@ def pick_code(screen: ProjectScreen, title: str, then: Callable[[PickerItem, str
     screen.app.push_screen(PickerScreen(title, items, extra=extra), chosen)
 
 
-def open_code_memo(screen: ProjectScreen, code_id: str) -> None:
-    """Your memo on a code (others' shown beside it unless blind); the screen says the outcome
-    and redraws."""
+def open_memo(screen: ProjectScreen, target_kind: str, target_id: str, title: str, *,
+              dated: bool = False, then: Callable[[], None] | None = None) -> None:
+    """Your memo on an answer, a code or a theme, with the other coders' beside it (none in
+    blind mode; ``dated``: headed with their date); the screen says what saving did, then
+    ``then()``."""
+    from ..store.stamps import stamp_local
     from .dialogs.basic import MemoScreen  # (TextArea loads when first needed, not at start-up)
 
-    session, project = screen.session, screen.project
-    mine = session.my_memo("code", code_id)
-    others = [(m.coder, m.text) for m in screen.lens.others_memos(project.memos_for("code", code_id))]
-    name = project.code_name(code_id)
+    session = screen.session
+    mine = session.my_memo(target_kind, target_id)
+    others = [(f"{m.coder}, {stamp_local(m.created)}" if dated else m.coder, m.text)
+              for m in screen.lens.others_memos(screen.project.memos_for(target_kind, target_id))]
 
     def saved(text: str | None) -> None:
         if text is not None:
-            screen.say(session.save_memo("code", code_id, text).message)
-            screen.redraw()
+            screen.say(session.save_memo(target_kind, target_id, text).message)
+            if then is not None:
+                then()
 
-    screen.app.push_screen(MemoScreen(f"Memo on the code “{one_line(name, 40)}” (by {session.coder})",
-                                      mine.text if mine else "", others), saved)
+    screen.app.push_screen(MemoScreen(f"{title} (by {session.coder})", mine.text if mine else "",
+                                      others), saved)
+
+
+def open_code_memo(screen: ProjectScreen, code_id: str) -> None:
+    """Your memo on a code; the screen redraws after saving."""
+    name = screen.project.code_name(code_id)
+    open_memo(screen, "code", code_id, f"Memo on the code “{one_line(name, 40)}”", then=screen.redraw)
 
 
 def copy_code_quotes(screen: ProjectScreen, code_id: str) -> None:

@@ -8,9 +8,11 @@ never import each other), and draws what a view in :mod:`tuiqa.ui.views` compute
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Sequence, TypeVar, cast
 
+from textual import on
 from textual.screen import ModalScreen, Screen
+from textual.widgets import OptionList
 
 from .messages import Open, Say, ScreenName, ShowInContext
 from .views.lens import Lens
@@ -23,6 +25,7 @@ if TYPE_CHECKING:
     from .render import Glyphs
 
 R = TypeVar("R")
+T = TypeVar("T")
 
 
 class AppAccess:
@@ -134,6 +137,32 @@ class ProjectScreen(AppAccess, Screen):
 
     def action_back(self) -> None:
         self.app.pop_screen()
+
+
+class ListScreen(ProjectScreen):
+    """A screen around one list (an ``OptionList``, one row per item): drawn when mounted with
+    the list focused; Enter or a click on a row is :meth:`row_chosen` (open it, by default)."""
+
+    def on_mount(self) -> None:
+        self.redraw()
+        self.query_one(OptionList).focus()
+
+    @on(OptionList.OptionSelected)
+    def _row_chosen(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.row_chosen()
+
+    def row_chosen(self) -> None:
+        self.action_open()
+
+    def action_open(self) -> None:
+        """Open the highlighted item (each list screen says what that means)."""
+
+    def highlighted_item(self, items: Sequence[T]) -> T | None:
+        """``items[i]`` for the highlighted row ``i`` (None when nothing is highlighted)."""
+        from .widgets.lists import highlighted
+
+        return highlighted(self.query_one(OptionList), items)
 
 
 class ProjectModal(AppAccess, ModalScreen[R]):

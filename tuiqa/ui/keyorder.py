@@ -41,6 +41,11 @@ class OneKeyAtATime(App):
         self._key_token: object | None = None
         self._key_watch: asyncio.Task | None = None  # (kept: asyncio holds tasks weakly)
 
+    @property
+    def keys_pending(self) -> bool:
+        """Whether typed keys are still waiting their turn (or the last is settling)."""
+        return self._key_in_hand or bool(self._held_keys)
+
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key) and not event.is_forwarded:
             self._held_keys.append(event)

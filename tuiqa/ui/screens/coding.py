@@ -11,9 +11,8 @@ from ...colours import colour_for
 from ...model import CODE_KINDS
 from ...navigation import Filter, Navigator
 from ...selection import Selection
-from ...store.stamps import stamp_local
 from ...text import one_line
-from ..actions import new_code_items, new_code_kind, pick_coder
+from ..actions import new_code_items, new_code_kind, open_memo, pick_coder
 from ..base import ProjectScreen
 from ..dialogs.picker import PickerItem, PickerScreen, PickResult
 from ..views.coding import codings_view, recent_line, status_lines
@@ -384,22 +383,10 @@ class CodingScreen(ProjectScreen):
         r = self.nav.current
         if r is None:
             return
-        session = self.session
-        mine = session.my_memo("response", r.id)
-        others = [(f"{m.coder}, {stamp_local(m.created)}", m.text)
-                  for m in self.lens.others_memos(self.project.memos_for("response", r.id))]
         part = self.project.participants.get(r.participant_id)
         q = self.project.questions.get(r.question_id)
-        title = f"Memo on {part.pid if part else '?'} {q.key if q else '?'} (by {session.coder})"
-
-        def saved(text: str | None) -> None:
-            if text is None:
-                return
-            self.say(session.save_memo("response", r.id, text).message)
-
-        from ..dialogs.basic import MemoScreen  # (TextArea loads when first needed, not at start-up)
-
-        self.app.push_screen(MemoScreen(title, mine.text if mine else "", others), saved)
+        open_memo(self, "response", r.id, f"Memo on {part.pid if part else '?'} {q.key if q else '?'}",
+                  dated=True)
 
     def action_toggle_view(self) -> None:
         if self.lens.blind:

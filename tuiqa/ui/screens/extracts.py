@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Footer, OptionList, Static
@@ -11,13 +10,13 @@ from textual.widgets.option_list import Option
 from ... import codebook
 from ...model import Coding
 from ..actions import copy_code_quotes, new_code_kind, open_code_memo, pick_code
-from ..base import ProjectScreen
+from ..base import ListScreen
 from ..dialogs.picker import PickerItem
 from ..views import extracts as view
-from ..widgets.lists import fill_keeping_place, highlighted
+from ..widgets.lists import fill_keeping_place
 
 
-class ExtractsScreen(ProjectScreen):
+class ExtractsScreen(ListScreen):
     """Every extract of one code, with participant, question and attributes."""
 
     HELP_GROUP = "Collated extracts"
@@ -48,10 +47,6 @@ class ExtractsScreen(ProjectScreen):
         yield Static(id="extracts-status")
         yield Footer()
 
-    def on_mount(self) -> None:
-        self.refresh_list()
-        self.query_one(OptionList).focus()
-
     def redraw(self) -> None:
         self.refresh_list()
 
@@ -79,15 +74,10 @@ class ExtractsScreen(ProjectScreen):
         self.query_one("#extracts-status", Static).update(view.status(self.message, len(self.marked)))
 
     def current(self) -> Coding | None:
-        cid = highlighted(self.query_one(OptionList), self._items)
+        cid = self.highlighted_item(self._items)
         return None if cid is None else self.project.coding(cid)
 
     # -- actions -----------------------------------------------------------------------------
-
-    @on(OptionList.OptionSelected)
-    def _selected(self, event: OptionList.OptionSelected) -> None:
-        event.stop()
-        self.action_open()
 
     def action_open(self) -> None:
         c = self.current()

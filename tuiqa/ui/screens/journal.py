@@ -11,14 +11,13 @@ from textual.widgets.option_list import Option
 
 from ...model import Memo
 from ...store.stamps import stamp_local
-from ..base import ProjectScreen
+from ..base import ListScreen
 from ..dialogs.basic import ConfirmScreen, MemoScreen
 from ..views import journal as view
 from ..views.status import status_line
-from ..widgets.lists import highlighted
 
 
-class JournalScreen(ProjectScreen):
+class JournalScreen(ListScreen):
     HELP_GROUP = "Reflexive journal"
     BINDINGS = [
         Binding("escape", "back", "Back", id="journal.back"),
@@ -43,8 +42,6 @@ class JournalScreen(ProjectScreen):
 
     def on_mount(self) -> None:
         self.query_one(Input).cursor_blink = False
-        self.refresh_list()
-        self.query_one(OptionList).focus()
 
     def redraw(self) -> None:
         self.refresh_list()
@@ -60,7 +57,7 @@ class JournalScreen(ProjectScreen):
         self.query_one("#journal-status", Static).update(status_line(self.message, view.hint(len(entries))))
 
     def current(self) -> Memo | None:
-        mid = highlighted(self.query_one(OptionList), self._ids)
+        mid = self.highlighted_item(self._ids)
         return None if mid is None else self.project.memo(mid)
 
     def action_new(self) -> None:
@@ -87,9 +84,7 @@ class JournalScreen(ProjectScreen):
 
         self.app.push_screen(MemoScreen(f"Journal entry of {stamp_local(m.created)}", m.text), saved)
 
-    @on(OptionList.OptionSelected)
-    def _selected(self, event: OptionList.OptionSelected) -> None:
-        event.stop()
+    def row_chosen(self) -> None:
         self.action_edit()
 
     def action_delete(self) -> None:

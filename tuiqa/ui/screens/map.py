@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -12,11 +11,11 @@ from textual.widgets.option_list import Option
 
 from ... import themes as T
 from ...model import MapVersion
-from ..base import ProjectScreen
+from ..base import ListScreen, ProjectScreen
 from ..dialogs.basic import ConfirmScreen, InputScreen, TextScreen
 from ..views import map as view
 from ..views.status import status_line
-from ..widgets.lists import fill_keeping_place, highlighted
+from ..widgets.lists import fill_keeping_place
 
 
 class MapScreen(ProjectScreen):
@@ -91,7 +90,7 @@ class MapScreen(ProjectScreen):
         self.refresh_map()  # the first size is known only now: does the whole map fit?
 
 
-class VersionsScreen(ProjectScreen):
+class VersionsScreen(ListScreen):
     """Saved versions of the map: s saves the current map; Enter opens one read-only."""
 
     HELP_GROUP = "Map versions"
@@ -116,10 +115,6 @@ class VersionsScreen(ProjectScreen):
         yield Static(id="versions-status")
         yield Footer()
 
-    def on_mount(self) -> None:
-        self.refresh_list()
-        self.query_one(OptionList).focus()
-
     def redraw(self) -> None:
         self.refresh_list()
 
@@ -133,7 +128,7 @@ class VersionsScreen(ProjectScreen):
         self.query_one("#versions-status", Static).update(status_line(self.message, hint))
 
     def current(self) -> MapVersion | None:
-        vid = highlighted(self.query_one(OptionList), self._ids)
+        vid = self.highlighted_item(self._ids)
         return None if vid is None else self.project.map_version(vid)
 
     def action_save(self) -> None:
@@ -143,11 +138,6 @@ class VersionsScreen(ProjectScreen):
 
         self.app.push_screen(InputScreen("Save the current map as… (e.g. “initial themes, community staff”)"),
                              answered)
-
-    @on(OptionList.OptionSelected)
-    def _selected(self, event) -> None:
-        event.stop()
-        self.action_open()
 
     def action_open(self) -> None:
         v = self.current()

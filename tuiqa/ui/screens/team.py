@@ -17,12 +17,12 @@ from ...model import ReviewMark
 from ...project import ChangeError
 from .. import loading
 from ..actions import pick_code, pick_coder
-from ..base import ProjectScreen
+from ..base import ListScreen, ProjectScreen
 from ..dialogs.basic import InputScreen
 from ..dialogs.progress import BIG_WORK, ProgressScreen
 from ..render import Mark
 from ..views import team as view
-from ..widgets.lists import fill_keeping_place, highlighted
+from ..widgets.lists import fill_keeping_place
 from ..widgets.response_view import ResponseView
 from ..widgets.rowlist import RowList
 
@@ -168,7 +168,7 @@ class ReviewScreen(ProjectScreen):
         self.draw()
 
 
-class QuestionsScreen(ProjectScreen):
+class QuestionsScreen(ListScreen):
     """Questionable marks on your work, to resolve: keep, change or remove, with a reply."""
 
     HELP_GROUP = "Questions on your work"
@@ -189,10 +189,6 @@ class QuestionsScreen(ProjectScreen):
         yield OptionList(id="questions-list", markup=False)
         yield Footer()
 
-    def on_mount(self) -> None:
-        self.refresh_list()
-        self.query_one(OptionList).focus()
-
     def redraw(self) -> None:
         self.refresh_list()
 
@@ -204,7 +200,7 @@ class QuestionsScreen(ProjectScreen):
         self.query_one("#questions-title", Static).update(view.questions_title(len(self._marks), self.message))
 
     def current(self) -> ReviewMark | None:
-        return highlighted(self.query_one(OptionList), self._marks)
+        return self.highlighted_item(self._marks)
 
     def action_resolve(self, action: str) -> None:
         m = self.current()
@@ -228,11 +224,6 @@ class QuestionsScreen(ProjectScreen):
                       first=m.suggested_code_id)
         else:
             with_reply(None)
-
-    @on(OptionList.OptionSelected)
-    def _selected(self, event) -> None:
-        event.stop()
-        self.action_open()
 
     def action_open(self) -> None:
         m = self.current()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Footer, OptionList, Static
@@ -11,13 +10,12 @@ from textual.widgets.option_list import Option
 
 from ... import themes as T
 from ...model import Coding
-from ..base import ProjectScreen
+from ..base import ListScreen
 from ..views import theme_review as view
 from ..views.status import status_line
-from ..widgets.lists import highlighted
 
 
-class ThemeReviewScreen(ProjectScreen):
+class ThemeReviewScreen(ListScreen):
     HELP_GROUP = "Theme review"
     BINDINGS = [
         Binding("escape,backspace", "back", "Back", id="review_theme.back"),
@@ -37,10 +35,6 @@ class ThemeReviewScreen(ProjectScreen):
         yield OptionList(id="review-list", markup=False)
         yield Static(id="review-status")
         yield Footer()
-
-    def on_mount(self) -> None:
-        self.refresh_list()
-        self.query_one(OptionList).focus()
 
     def redraw(self) -> None:
         self.refresh_list()
@@ -67,12 +61,7 @@ class ThemeReviewScreen(ProjectScreen):
         self.query_one("#review-status", Static).update(status_line(self.message, self._hint))
 
     def current(self) -> Coding | None:
-        return highlighted(self.query_one(OptionList), self._rows)
-
-    @on(OptionList.OptionSelected)
-    def _selected(self, event) -> None:
-        event.stop()
-        self.action_open()
+        return self.highlighted_item(self._rows)
 
     def action_open(self) -> None:
         c = self.current()

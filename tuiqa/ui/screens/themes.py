@@ -16,6 +16,7 @@ from ...colours import colour_for
 from ...model import THEME_STATUSES
 from ...project import ChangeError
 from ...text import one_line
+from ..actions import open_memo
 from ..base import ProjectModal, ProjectScreen
 from ..dialogs.basic import ConfirmScreen, InputScreen
 from ..dialogs.picker import PickerItem, PickerScreen, PickResult
@@ -352,21 +353,8 @@ class ThemesScreen(ProjectScreen):
 
     def action_memo(self) -> None:
         tid = self._theme_or_say()
-        if tid is None:
-            return
-        from ..dialogs.basic import MemoScreen
-
-        session = self.session
-        mine = session.my_memo("theme", tid)
-        others = [(m.coder, m.text) for m in self.lens.others_memos(self.project.memos_for("theme", tid))]
-
-        def saved(text: str | None) -> None:
-            if text is not None:
-                self.say(session.save_memo("theme", tid, text).message)
-                self._update_detail()
-
-        self.app.push_screen(MemoScreen(f"Memo on the theme (by {session.coder})",
-                                        mine.text if mine else "", others), saved)
+        if tid is not None:
+            open_memo(self, "theme", tid, "Memo on the theme", then=self._update_detail)
 
     def action_move(self) -> None:
         tid = self._theme_or_say()

@@ -13,6 +13,7 @@ from ...model import Coding
 from ...text import display_text
 from ..render import plain
 from .lens import Lens
+from .themes import about
 
 GONE = "This theme no longer exists"
 
@@ -34,12 +35,7 @@ def heading(node: T.Node) -> Text:
     text = Text(end="")
     text.append_text(plain(t.name, style="bold"))
     text.append(f"  {node.level} · {t.status}", style="dim")
-    if t.concept:
-        text.append("\nConcept: ", style="bold")
-        text.append_text(plain(t.concept, limit=200))
-    if t.description:
-        text.append("\n")
-        text.append_text(plain(t.description, style="italic", limit=300))
+    about(text, t, description_limit=300)
     return text
 
 

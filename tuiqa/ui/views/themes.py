@@ -62,16 +62,21 @@ def title(m: T.ThemeMap) -> Text:
     return text
 
 
+def about(text: Text, theme, *, description_limit: int) -> None:
+    """A theme's central organising concept and description, each on its own line."""
+    if theme.concept:
+        text.append("\nConcept: ", style="bold")
+        text.append_text(plain(theme.concept, limit=200))
+    if theme.description:
+        text.append("\n")
+        text.append_text(plain(theme.description, style="italic", limit=description_limit))
+
+
 def theme_detail(project, node: T.Node, lens: Lens) -> Text:
     t = node.theme
     detail = Text(end="")
     detail.append(f"{node.level} · {t.status}", style="dim")
-    if t.concept:
-        detail.append("\nConcept: ", style="bold")
-        detail.append_text(plain(t.concept, limit=200))
-    if t.description:
-        detail.append("\n")
-        detail.append_text(plain(t.description, style="italic", limit=200))
+    about(detail, t, description_limit=200)
     for m in lens.memos(project.memos_for("theme", node.id)):
         detail.append(f"\n✎ {m.coder}: ", style="dim")
         detail.append_text(plain(m.text, limit=120))
