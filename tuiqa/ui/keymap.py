@@ -23,11 +23,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - the same parser, packaged separately for 3.10
-    import tomli as tomllib
-
 FILE_NAME = "keymap.toml"
 MODIFIERS = ("ctrl", "shift", "alt", "meta", "super", "hyper")
 
@@ -60,6 +55,10 @@ def read_keymap(path: Path) -> Keymap:
     except OSError as exc:
         keymap.problems.append(f"{path}: cannot be read ({exc.strerror or exc}); the default keys are used")
         return keymap
+    if sys.version_info >= (3, 11):  # (imported only for someone with a keymap)
+        import tomllib
+    else:  # pragma: no cover - the same parser, packaged separately for 3.10
+        import tomli as tomllib
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
