@@ -253,3 +253,19 @@ async def test_a_bad_keymap_file_is_explained_and_the_app_still_opens(sample_pro
 
         assert isinstance(app.screen, CodebookScreen)
     app.project.close()
+
+
+def test_a_key_given_to_two_actions_on_one_screen_is_reported(tmp_path):
+    from tuiqa.ui.app import binding_groups
+    from tuiqa.ui.keymap import check_keymap, is_key, read_keymap
+
+    path = tmp_path / "keymap.toml"
+    path.write_text('[coding]\nnext = "d"\nprevious = ["p", "ctrl+shift+p"]\nmemo = "ctl+m"\n',
+                    encoding="utf-8")
+    keymap = read_keymap(path)
+    assert "ctl+m" in " ".join(keymap.problems)  # not a key: left out, the rest kept
+    check_keymap(keymap, binding_groups())
+    clash = [p for p in keymap.problems if "d is now both" in p]
+    assert clash and "coding.next" in clash[0] and "coding.done" in clash[0]
+    assert keymap.keys == {"coding.next": "d", "coding.previous": "p,ctrl+shift+p"}
+    assert is_key("question_mark") and is_key("?") and is_key("f5") and not is_key("ctrl+")
