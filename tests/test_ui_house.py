@@ -269,3 +269,14 @@ def test_a_key_given_to_two_actions_on_one_screen_is_reported(tmp_path):
     assert clash and "coding.next" in clash[0] and "coding.done" in clash[0]
     assert keymap.keys == {"coding.next": "d", "coding.previous": "p,ctrl+shift+p"}
     assert is_key("question_mark") and is_key("?") and is_key("f5") and not is_key("ctrl+")
+
+
+def test_the_readme_names_every_binding_id():
+    """The README's table of binding ids is what a user writes a keymap from: keep it whole."""
+    from tuiqa.ui.app import binding_groups
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    ids = {b.id for group in binding_groups().values() for b in group}
+    missing = sorted(i for i in ids if f"`{i}`" not in readme
+                     and not i.endswith(tuple(f"_{n}" for n in range(2, 9))))
+    assert missing == []
