@@ -63,12 +63,12 @@ def floor() -> dict:
 def open_project(directory: str, keys: int) -> dict:
     # tuiqa.ui first, exactly as `tuiqa open` imports it (it sets Textual's frame rate)
     from tuiqa.ui.app import TuiqaApp
+    from tuiqa.ui.factory import make_app
     from tuiqa.ui.screens.coding import CodingScreen
 
     from textual import events
 
     from tuiqa.project import Project
-    from tuiqa.session import Session
 
     out: dict = {"next_ms": [], "tag_ms": []}
     frame = asyncio.Event()
@@ -172,7 +172,7 @@ def open_project(directory: str, keys: int) -> dict:
 
     project = Project.open(directory, lazy=True)
     try:
-        app = Probe(project, Session(project, "bench"), refresh_seconds=0)
+        app = make_app(project, "bench", refresh_seconds=0, app_class=Probe)
         app.run(headless=True, size=SIZE)
     finally:
         project.close(compact=False)

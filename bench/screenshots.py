@@ -32,14 +32,12 @@ SHOTS = [
 
 
 async def shoot(project_dir: Path, out: Path, size: tuple[int, int]) -> list[Path]:
-    from tuiqa.project import Project
-    from tuiqa.session import Session
-    from tuiqa.ui.app import TuiqaApp
+    from tuiqa.ui.factory import make_app
 
     written = []
     for name, title, keys in SHOTS:
-        project = Project.open(project_dir)
-        app = TuiqaApp(project, Session(project, "lead"), refresh_seconds=0, welcome=False)
+        app = make_app(project_dir, "lead", refresh_seconds=0, welcome=False)
+        project = app.project
         try:
             async with app.run_test(size=size) as pilot:
                 await pilot.pause()

@@ -14,9 +14,10 @@ SAMPLE = ROOT / "sample_data"
 
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch, tmp_path):
-    """No test touches the user's real data folder or depends on the login name."""
+    """No test touches the user's real data folder or keymap, or depends on the login name."""
     monkeypatch.setenv("TUIQA_CODER", "tester")
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
     monkeypatch.delenv("NO_COLOR", raising=False)
 
 

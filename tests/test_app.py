@@ -5,19 +5,25 @@ from __future__ import annotations
 import pytest
 from textual import events
 
-from tuiqa.project import Project
-from tuiqa.session import Session
 from tuiqa.ui.app import TuiqaApp
+from tuiqa.ui.dialogs.picker import PickerScreen
+from tuiqa.ui.factory import make_app
 from tuiqa.ui.screens.coding import CodingScreen
 from tuiqa.ui.screens.help import HelpScreen
-from tuiqa.ui.screens.picker import PickerScreen
 
 SIZE = (80, 24)
 
 
-def make_app(directory, coder="tester", **kw) -> TuiqaApp:
-    project = Project.open(directory)
-    return TuiqaApp(project, Session(project, coder), refresh_seconds=0, **kw)
+async def until_keys_are_handled(app: TuiqaApp, pilot, limit: float = 10.0) -> None:
+    """Keys posted at once are handled one after another: wait for the last (a busy machine
+    can take longer than any fixed pause)."""
+    import time
+
+    end = time.monotonic() + limit
+    await pilot.pause()
+    while app.keys_pending and time.monotonic() < end:
+        await pilot.pause(0.05)
+    await pilot.pause()
 
 
 def screen_text(app: TuiqaApp) -> str:
@@ -32,7 +38,7 @@ def screen_text(app: TuiqaApp) -> str:
 
 @pytest.fixture
 async def sample_app(sample_project):
-    app = make_app(sample_project)
+    app = make_app(sample_project, refresh_seconds=0)
     async with app.run_test(size=SIZE, notifications=False) as pilot:
         await pilot.pause()
         yield app, pilot
@@ -207,7 +213,7 @@ async def test_hostile_text_is_shown_literally(tmp_path):
         'P1,"I said [bold red]NO[/] and [link=http://x]click[/link] \x1b[31mred\x1b[0m \x07 done, '
         'and then we talked for a long while about what happened next"\n', encoding="utf-8")
     import_survey(tmp_path / "p", survey)
-    app = make_app(tmp_path / "p")
+    app = make_app(tmp_path / "p", refresh_seconds=0)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         text = screen_text(app)
@@ -236,7 +242,7 @@ def _invisible_text(app: TuiqaApp) -> list[str]:
 @pytest.mark.parametrize("theme_key", [(), ("f3",)], ids=["dark", "light"])
 async def test_no_color_leaves_the_text_readable_in_both_themes(sample_project, monkeypatch, theme_key):
     monkeypatch.setenv("NO_COLOR", "1")
-    app = make_app(sample_project)
+    app = make_app(sample_project, refresh_seconds=0)
     async with app.run_test(size=SIZE, notifications=False) as pilot:
         await pilot.pause()
         await pilot.press(*theme_key, "down")
@@ -249,7 +255,7 @@ async def test_no_color_leaves_the_text_readable_in_both_themes(sample_project, 
 
 
 async def test_f3_switches_light_and_dark_and_the_choice_is_remembered(sample_project):
-    app = make_app(sample_project)
+    app = make_app(sample_project, refresh_seconds=0)
     async with app.run_test(size=SIZE, notifications=False) as pilot:
         await pilot.pause()
         assert app.theme == "ansi-dark"  # the terminal's own colours by default
@@ -265,7 +271,7 @@ async def test_f3_switches_light_and_dark_and_the_choice_is_remembered(sample_pr
         await pilot.pause()
     app.project.close()
 
-    app = make_app(sample_project)  # reopened: light again, for this coder only
+    app = make_app(sample_project, refresh_seconds=0)  # reopened: light again, for this coder only
     async with app.run_test(size=SIZE, notifications=False) as pilot:
         await pilot.pause()
         assert app.theme == "textual-light"
@@ -273,7 +279,7 @@ async def test_f3_switches_light_and_dark_and_the_choice_is_remembered(sample_pr
         await pilot.pause()
         assert app.theme == "ansi-dark"
     app.project.close()
-    app = make_app(sample_project, coder="someone-else")
+    app = make_app(sample_project, "someone-else", refresh_seconds=0)
     async with app.run_test(size=SIZE, notifications=False) as pilot:
         await pilot.pause()
         assert app.theme == "ansi-dark"
@@ -282,10 +288,10 @@ async def test_f3_switches_light_and_dark_and_the_choice_is_remembered(sample_pr
 
 async def test_first_run_hint_once_per_coder(sample_project):
     def welcomes(app):
-        return [n for n in app._notifications if (n.title or "").startswith("Welcome")]
+        return [n for n in app.notices if (n.title or "").startswith("Welcome")]
 
     for expected in (1, 0):  # the first time, then never again for this coder
-        app = make_app(sample_project, coder="newcomer")
+        app = make_app(sample_project, "newcomer", refresh_seconds=0)
         async with app.run_test(size=SIZE) as pilot:
             await pilot.pause()
             await pilot.pause()
@@ -371,8 +377,7 @@ async def test_a_burst_of_keys_is_handled_in_order(sample_app):
     for key, char in [("c", "c"), ("s", "s"), ("t", "t"), ("i", "i"), ("g", "g"),
                       ("enter", "\r"), ("d", "d"), ("n", "n")]:
         app.post_message(events.Key(key, char))
-    await pilot.pause(0.3)
-    await pilot.pause()
+    await until_keys_are_handled(app, pilot)
     names = [app.project.code_name(c.code_id) for c in app.project.codings_for(rid, "tester")]
     assert names == ["stigma"]  # what "stig" finds, not the top of the list ("building trust")
     assert app.project.is_done(rid, "tester") and app.navigator.current_id != rid
@@ -385,7 +390,7 @@ async def test_import_from_the_command_palette_adds_participants_with_a_progress
     from textual.widgets import Input
 
     from tuiqa.samples import SURVEY, sample_dir
-    from tuiqa.ui.screens.progress import ProgressScreen
+    from tuiqa.ui.dialogs.progress import ProgressScreen
 
     with open(sample_dir() / SURVEY, newline="", encoding="utf-8") as fh:
         rows = list(csv.reader(fh))
@@ -395,7 +400,7 @@ async def test_import_from_the_command_palette_adds_participants_with_a_progress
         csv.writer(fh).writerows([rows[0], *rows[1:], *new])
     bad = tmp_path / "broken.csv"
     bad.write_bytes(b"Participant ID,Q\nP1,one\nP1,again\n")  # a duplicate participant
-    app = make_app(sample_project, welcome=False)
+    app = make_app(sample_project, refresh_seconds=0, welcome=False)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         before = len(app.project.state.participants)
@@ -408,7 +413,7 @@ async def test_import_from_the_command_palette_adds_participants_with_a_progress
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert not isinstance(app.screen, ProgressScreen)
-        errors = [n.message for n in app._notifications if n.severity == "error"]
+        errors = [n.message for n in app.notices if n.severity == "error"]
         assert errors and "broken.csv" in errors[-1] and "P1" in errors[-1]
         assert len(app.project.state.participants) == before  # nothing written
 
@@ -423,7 +428,7 @@ async def test_import_from_the_command_palette_adds_participants_with_a_progress
         assert isinstance(app.screen, CodingScreen)
         assert len(app.project.state.participants) == before + 2  # read back into the open app
         assert len(app.project.responses) > answers
-        said = [n.message for n in app._notifications if n.severity == "information"][-1]
+        said = [n.message for n in app.notices if n.severity == "information"][-1]
         assert said.startswith("Imported second-wave.csv") and "(2 new)" in said
         assert len(app.navigator.sequence) == len(app.project.responses)
     app.project.close()

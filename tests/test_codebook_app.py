@@ -5,9 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tuiqa import clipboard
-from tuiqa.project import Project
-from tuiqa.session import Session
-from tuiqa.ui.app import TuiqaApp
+from tuiqa.ui.factory import make_app
 from tuiqa.ui.screens.codebook import CodebookScreen
 from tuiqa.ui.screens.coding import CodingScreen
 from tuiqa.ui.screens.extracts import ExtractsScreen
@@ -24,8 +22,7 @@ async def app_pilot(sample_project, monkeypatch):
     monkeypatch.delenv("TMUX", raising=False)
     monkeypatch.delenv("DISPLAY", raising=False)
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
-    project = Project.open(sample_project)
-    app = TuiqaApp(project, Session(project, "lead"), refresh_seconds=0)
+    app = make_app(sample_project, "lead", refresh_seconds=0)
     copies: list[str] = []
     app.clipboard_system = copies.append
     app.clipboard_tmux = None
@@ -33,7 +30,7 @@ async def app_pilot(sample_project, monkeypatch):
     async with app.run_test(size=SIZE, notifications=False) as pilot:
         await pilot.pause()
         yield app, pilot
-    project.close()
+    app.project.close()
 
 
 async def go_to_code(pilot, name: str) -> None:
@@ -130,6 +127,22 @@ async def test_split_from_collated_extracts_into_a_new_code(app_pilot):
     assert "5 extract(s)" in screen_text(app)
     await pilot.press("u")
     assert len(project.codings_by_code[project.code_by_name("following rules").id]) == 7
+
+
+async def test_memos_on_a_code_show_above_its_extracts(app_pilot):
+    """Everyone's memos on the code head its extracts (they were drawn and then dropped)."""
+    app, pilot = app_pilot
+    from tuiqa.session import Session
+
+    Session(app.project, "kit").save_memo("code", app.project.code_by_name("hope").id,
+                                          "hope here is relational, not individual")
+    await pilot.press("b")
+    await go_to_code(pilot, "hope")
+    await pilot.press("m", *"check against Q3", "ctrl+s")
+    await pilot.press("enter")
+    assert isinstance(app.screen, ExtractsScreen)
+    text = screen_text(app)
+    assert "✎ kit: hope here is relational" in text and "✎ lead: check against Q3" in text
 
 
 async def test_open_an_extract_in_context_and_come_back(app_pilot):

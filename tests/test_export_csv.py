@@ -94,16 +94,15 @@ def test_cli_export_writes_privately_and_names_the_file(sample_project, tmp_path
 
 
 async def test_export_from_the_command_palette(sample_project):
-    from tuiqa.ui.app import TuiqaApp
+    from tuiqa.ui.factory import make_app
 
-    p = Project.open(sample_project)
-    app = TuiqaApp(p, Session(p, "lead"), refresh_seconds=0)
+    app = make_app(sample_project, "lead", refresh_seconds=0)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
         await pilot.press("ctrl+p", *"Export: csv", "enter")
         await pilot.pause()
         await app.workers.wait_for_complete()
         await pilot.pause()
-    p.close()
+    app.project.close()
     out = sample_project / "exports" / "sample.csv"
     assert out.exists() and out.read_text(encoding="utf-8-sig").count("\n") == 60

@@ -10,7 +10,7 @@ from tuiqa.cli import main
 from tuiqa.importers.survey import import_survey
 from tuiqa.project import Project
 from tuiqa.session import Session
-from tuiqa.ui.app import TuiqaApp
+from tuiqa.ui.factory import make_app
 
 from .test_app import screen_text
 
@@ -89,7 +89,7 @@ async def test_markup_and_escapes_in_every_text_a_user_sees(tmp_path):
     s.create_and_apply(rid, 0, 6, "[b]code[/b] \x1b[31m", "semantic")
     s.save_memo("response", rid, MARKUP)
     s.add_journal_entry(MARKUP)
-    app = TuiqaApp(p, s, refresh_seconds=0)
+    app = make_app(p, "ann", refresh_seconds=0)
     async with app.run_test(size=(120, 30)) as pilot:
         await pilot.pause()
         text = screen_text(app)
@@ -140,8 +140,7 @@ async def test_the_status_line_shows_names_as_typed_not_their_repr(tmp_path, sam
     """A code created as `\\[escaped` was reported as Created semantic code '\\\\[escaped': the
     repr of the name, with its backslash doubled. Names are shown as they are, in quotes."""
     p = Project.open(sample_project)
-    s = Session(p, "ann")
-    app = TuiqaApp(p, s, refresh_seconds=0, welcome=False)
+    app = make_app(p, "ann", refresh_seconds=0, welcome=False)
     async with app.run_test(size=(120, 30)) as pilot:
         await pilot.pause()
         await pilot.press("c", *"\\[escaped", "enter")

@@ -15,9 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tuiqa.project import Project
-from tuiqa.session import Session
-from tuiqa.ui.app import TuiqaApp
+from tuiqa.ui.factory import make_app
 
 SIZE = (80, 24)
 
@@ -36,10 +34,9 @@ SCREENS = [
 ]
 
 
-def make_app(directory: Path, coder: str) -> TuiqaApp:
-    project = Project.open(directory)
+def quiet_app(directory: Path, coder: str):
     # no welcome hint, no background polling: the picture depends only on the keys pressed
-    return TuiqaApp(project, Session(project, coder), refresh_seconds=0, welcome=False)
+    return make_app(directory, coder, refresh_seconds=0, welcome=False)
 
 
 @pytest.mark.parametrize("colour", ["colour", "no_color"])
@@ -47,7 +44,7 @@ def make_app(directory: Path, coder: str) -> TuiqaApp:
 def test_screen(snap_compare, monkeypatch, demo, name, keys, coder, colour):
     if colour == "no_color":
         monkeypatch.setenv("NO_COLOR", "1")  # read (and removed) by Textual when the app is made
-    app = make_app(demo, coder)
+    app = quiet_app(demo, coder)
     try:
         assert snap_compare(app, press=keys, terminal_size=SIZE)
     finally:
@@ -59,7 +56,7 @@ def test_screen(snap_compare, monkeypatch, demo, name, keys, coder, colour):
                          ids=["coding", "themes", "agreement", "help"])
 def test_screen_at_200x60(snap_compare, demo, name, keys):
     """A big terminal: the same screens use the room (wider columns, more rows), nothing stretched."""
-    app = make_app(demo, "lead")
+    app = quiet_app(demo, "lead")
     try:
         assert snap_compare(app, press=keys, terminal_size=(200, 60))
     finally:

@@ -17,7 +17,7 @@ from tuiqa.merge import merge_into
 from tuiqa.model import Code, new_id
 from tuiqa.project import CONSENSUS, Project
 from tuiqa.session import Session
-from tuiqa.ui.app import TuiqaApp
+from tuiqa.ui.factory import make_app
 from tuiqa.ui.screens.team import AgreementScreen, DisagreementScreen, QuestionsScreen, ReviewScreen
 
 from .helpers import code_id as code
@@ -232,7 +232,7 @@ async def test_blind_coder_sees_no_one_elses_work_and_it_is_remembered(sample_pr
         Session(p, "lead").save_memo("response", rid, "lead's private thought")
         Session(p, "lead").save_memo("code", code(p, "hope"), "lead's code memo")
     p = Project.open(sample_project)
-    app = TuiqaApp(p, Session(p, "bea"), blind=True, refresh_seconds=0)
+    app = make_app(p, "bea", blind=True, refresh_seconds=0)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
         app.navigator.goto(rid)
@@ -254,7 +254,7 @@ async def test_blind_coder_sees_no_one_elses_work_and_it_is_remembered(sample_pr
     with Project.open(sample_project) as p2:
         assert Session(p2, "bea").blind  # remembered
     p = Project.open(sample_project)
-    app = TuiqaApp(p, Session(p, "bea"), refresh_seconds=0)  # no --blind this time
+    app = make_app(p, "bea", refresh_seconds=0)  # no --blind this time
     assert app.blind
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
@@ -268,7 +268,7 @@ async def test_blind_coder_sees_no_one_elses_work_and_it_is_remembered(sample_pr
 
 async def test_review_and_questions_screens(sample_project):
     p = Project.open(sample_project)
-    app = TuiqaApp(p, Session(p, "bea"), refresh_seconds=0)
+    app = make_app(p, "bea", refresh_seconds=0)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
         await pilot.press("R", *"lead", "enter")
@@ -278,7 +278,7 @@ async def test_review_and_questions_screens(sample_project):
         await pilot.press("q", *"not sure this is trust", "enter")
         assert "2 of 59 reviewed" in screen_text(app)
         await pilot.press("escape")
-    app = TuiqaApp(p, Session(p, "lead"), refresh_seconds=0)  # the lead coder's turn
+    app = make_app(p, "lead", refresh_seconds=0)  # the lead coder's turn
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
         await pilot.press("Q")
@@ -292,7 +292,7 @@ async def test_review_and_questions_screens(sample_project):
 async def test_agreement_and_disagreement_screens(sample_project):
     p = Project.open(sample_project)
     double_code(p)
-    app = TuiqaApp(p, Session(p, "lead"), refresh_seconds=0)
+    app = make_app(p, "lead", refresh_seconds=0)
     async with app.run_test(size=(110, 32)) as pilot:
         await pilot.pause()
         await pilot.press("A")
@@ -309,6 +309,18 @@ async def test_agreement_and_disagreement_screens(sample_project):
         assert len(app.screen.items) == total - 1
         assert C.resolutions(p)[0].decision == "keep:ann"
     p.close()
+
+
+async def test_choosing_coders_where_there_are_none_says_so(tiny_project):
+    """Issue 14 item 1: the agreement screen had no status line, so "no other coder" crashed."""
+    app = make_app(tiny_project, "zed", refresh_seconds=0, welcome=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("A", "c")
+        await pilot.pause()
+        assert isinstance(app.screen, AgreementScreen)
+        assert "There is no other coder in this project yet" in screen_text(app)
+    app.project.close()
 
 
 def test_agreement_and_disagreements_report_progress_and_can_be_stopped(project, monkeypatch):
@@ -354,13 +366,13 @@ def test_one_responses_disagreements_match_the_whole_queue(project):
 async def test_large_agreement_work_runs_behind_a_bar_and_esc_stops_it(sample_project, monkeypatch):
     from tuiqa.ui.screens import team
     from tuiqa.ui.screens.coding import CodingScreen
-    from tuiqa.ui.screens.progress import ProgressScreen
+    from tuiqa.ui.dialogs.progress import ProgressScreen
 
     p = Project.open(sample_project)
     double_code(p)
     expected = C.project_agreement(p, ["ann", "bea"]).to_dict()
     monkeypatch.setattr(team, "BIG_WORK", -1)  # as if every project were large
-    app = TuiqaApp(p, Session(p, "lead"), refresh_seconds=0, welcome=False)
+    app = make_app(p, "lead", refresh_seconds=0, welcome=False)
     async with app.run_test(size=(110, 32)) as pilot:
         await pilot.pause()
         await pilot.press("A")
@@ -407,7 +419,7 @@ async def test_large_agreement_work_runs_behind_a_bar_and_esc_stops_it(sample_pr
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert isinstance(app.screen, CodingScreen)
-        assert any(n.message == "Stopped" for n in app._notifications)
+        assert any(n.message == "Stopped" for n in app.notices)
     p.close()
 
 
@@ -415,12 +427,12 @@ async def test_large_figures_are_not_worked_out_again_on_every_colleagues_change
     from textual.command import CommandPalette
 
     from tuiqa.ui.screens import team
-    from tuiqa.ui.screens.progress import ProgressScreen
+    from tuiqa.ui.dialogs.progress import ProgressScreen
 
     p = Project.open(sample_project)
     double_code(p)
     monkeypatch.setattr(team, "BIG_WORK", -1)  # as if every project were large
-    app = TuiqaApp(p, Session(p, "lead"), refresh_seconds=0, welcome=False)
+    app = make_app(p, "lead", refresh_seconds=0, welcome=False)
     async with app.run_test(size=(110, 32)) as pilot:
         await pilot.pause()
         app.push_screen(AgreementScreen(["ann", "bea"]))
@@ -525,8 +537,7 @@ def test_ctrl_c_while_writing_is_held_back_until_the_write_is_done(capsys):
 async def test_merge_from_the_command_palette_with_a_progress_bar(sample_project, tmp_path):
     from textual.widgets import Input
 
-    from tuiqa.ui.app import TuiqaApp
-    from tuiqa.ui.screens.progress import ProgressScreen
+    from tuiqa.ui.dialogs.progress import ProgressScreen
 
     laptop = tmp_path / "laptop"
     shutil.copytree(sample_project, laptop)
@@ -535,7 +546,7 @@ async def test_merge_from_the_command_palette_with_a_progress_bar(sample_project
         Session(there, "bea").create_and_apply(rid, 0, 5, "from the laptop", "latent")
 
     p = Project.open(sample_project)
-    app = TuiqaApp(p, Session(p, "ann"), refresh_seconds=0, welcome=False)
+    app = make_app(p, "ann", refresh_seconds=0, welcome=False)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         await pilot.press("ctrl+p", *"Merge: bring in", "enter")
@@ -544,7 +555,7 @@ async def test_merge_from_the_command_palette_with_a_progress_bar(sample_project
         await pilot.press("enter")
         await pilot.pause()
         assert p.code_by_name("from the laptop") is None  # not a project: said so, nothing done
-        assert any("not a tuiqa project" in n.message for n in app._notifications)
+        assert any("not a tuiqa project" in n.message for n in app.notices)
         await pilot.press("ctrl+p", *"Merge: bring in", "enter")
         await pilot.pause()
         app.screen.query_one(Input).value = str(laptop)
@@ -555,5 +566,5 @@ async def test_merge_from_the_command_palette_with_a_progress_bar(sample_project
         assert not isinstance(app.screen, ProgressScreen)
         assert p.code_by_name("from the laptop") is not None
         assert any("from laptop" in n.message.lower() or "brought" in n.message.lower()
-                   for n in app._notifications)
+                   for n in app.notices)
     p.close()

@@ -77,7 +77,8 @@ class Pty:
                     break
                 self.out += chunk
                 last = time.monotonic()
-            elif time.monotonic() - last >= quiet and (until is None or until in self.out[start:]):
+            elif time.monotonic() - last >= quiet and (
+                    until is None or until.decode() in visible(bytes(self.out[start:]))):
                 break
         return bytes(self.out[start:])
 
@@ -202,7 +203,7 @@ def test_in_tmux_at_80x24_a_user_codes_a_sentence_and_sees_it(tmux, demo, tmp_pa
     assert len(lines) <= 24 and all(len(line) <= 80 for line in lines)
     assert lines[0].startswith(" Q1") and "Thinking about Jo" in lines[0]
     assert "P1 · Role: Support worker" in screen
-    assert "Welcome, ann" in screen  # the first-run hint
+    wait_for(tmux, "Welcome, ann")  # the first-run hint (drawn just after the first frame)
 
     for key in ("n", "Down"):  # next answer, select its first sentence
         tmux("send-keys", "-t", "t", key)
@@ -298,10 +299,11 @@ def test_keys_that_arrive_together_over_a_slow_link_all_land(demo):
     try:
         app.read(until=b"1/260", limit=30)
         app.keys("\x1b[B", pause=0.3)  # select the first sentence
+        # (each read waits for what should appear: a busy machine can pause longer than "quiet")
         os.write(app.fd, b"czzburst\r")  # code it with a new code, all in one write
-        app.read(quiet=0.6, limit=10)
+        app.read(quiet=0.6, limit=30, until="Created semantic code".encode())
         os.write(app.fd, b"b/stig")  # the codebook, its search, a few letters, in one write
-        shown = visible(app.read(quiet=0.6, limit=10))
+        shown = visible(app.read(quiet=0.6, limit=30, until=b"1 of 16 codes"))
         assert "Rename" not in shown and "1 of 16 codes" in shown
         os.write(app.fd, b"\x1b")
         app.read(quiet=0.5, limit=5)

@@ -10,7 +10,7 @@ from tuiqa import themes as T
 from tuiqa.cli import main
 from tuiqa.project import ChangeError, Project
 from tuiqa.session import Session
-from tuiqa.ui.app import TuiqaApp
+from tuiqa.ui.factory import make_app
 from tuiqa.ui.screens.map import MapScreen, VersionsScreen
 from tuiqa.ui.screens.theme_review import ThemeReviewScreen
 from tuiqa.ui.screens.themes import ThemesScreen
@@ -136,14 +136,13 @@ def test_cli_themes_text_and_json(sample_project, capsys):
 
 @pytest.fixture
 async def themes_app(sample_project):
-    project = Project.open(sample_project)
-    app = TuiqaApp(project, Session(project, "lead"), refresh_seconds=0)
+    app = make_app(sample_project, "lead", refresh_seconds=0)
     async with app.run_test(size=(100, 34), notifications=False) as pilot:
         await pilot.pause()
         await pilot.press("t")
         assert isinstance(app.screen, ThemesScreen)
         yield app, pilot
-    project.close()
+    app.project.close()
 
 
 async def test_create_assign_move_and_delete_with_undo_from_the_keyboard(themes_app):

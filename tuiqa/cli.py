@@ -457,8 +457,7 @@ def cmd_open(args: argparse.Namespace) -> int:
 def run_app(directory: Path, *, coder: str, blind: bool = False, order: str = "participant") -> int:
     import traceback
 
-    from .session import Session
-    from .ui.app import TuiqaApp
+    from .ui.factory import make_app  # (tuiqa.ui first: it sets Textual's frame rate)
 
     from .project import Project
 
@@ -467,8 +466,7 @@ def run_app(directory: Path, *, coder: str, blind: bool = False, order: str = "p
     crash: str | None = None
     try:
         try:
-            session = Session(project, coder)
-            app = TuiqaApp(project, session, order=order, blind=blind)
+            app = make_app(project, coder, order=order, blind=blind)
             app.run()
         except Exception:  # the app could not start, or failed outside Textual's own handling
             crash = traceback.format_exc()

@@ -16,9 +16,10 @@ Spans are Unicode code-point offsets into the response text, end-exclusive.
 
 from __future__ import annotations
 
+import typing
 import uuid
 from collections.abc import MutableMapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Optional
 
 # Namespace for deterministic IDs. Never change it: IDs must agree across machines and versions.
 NAMESPACE = uuid.UUID("6f1d3c2a-8b7e-5c4d-9a1f-2e3b4c5d6e7f")
@@ -208,13 +209,43 @@ class TextChunk:
 # Entities
 
 
-class Entity:
+class _EntityType(type):
+    """Makes an entity class from its annotated fields.
+
+    Each annotation in a class body that is not a ``ClassVar`` is a field: in that order it
+    becomes ``FIELDS`` (the order the cache and the files keep), a slot (objects stay compact:
+    150,000 codings), and an entry of ``FIELD_TYPES`` (name -> type), the one place that says
+    what each field holds. A field is ``None`` only on an incomplete entity (an update can
+    arrive before its creation; see ``REQUIRED``).
+    """
+
+    def __new__(mcs, name: str, bases: tuple[type, ...], namespace: dict[str, Any]):
+        annotations = namespace.get("__annotations__", {})
+        own = tuple(n for n, a in annotations.items()
+                    if not str(a).startswith(("ClassVar", "typing.ClassVar")))
+        if bases:  # an entity kind (Entity itself declares the id and the stamps)
+            inherited = next((getattr(b, "FIELDS") for b in bases if isinstance(b, _EntityType)), ())
+            namespace["FIELDS"] = (*inherited, *own)
+            namespace["__slots__"] = own
+        cls: Any = super().__new__(mcs, name, bases, namespace)
+        if bases:
+            hints = typing.get_type_hints(cls)
+            cls.FIELD_TYPES = {n: hints[n] for n in cls.FIELDS}
+        return cls
+
+
+class Entity(metaclass=_EntityType):
     """Base for journaled objects. ``_s`` is the creation stamp; ``_fh`` holds, for each field
-    changed after creation, its known stamps newest first (None while no field has changed)."""
+    changed after creation, its known stamps newest first (None while no field has changed).
+
+    A kind declares its fields as annotations, e.g. ``start: int`` (see :class:`_EntityType`)."""
 
     __slots__ = ("id", "_s", "_fh")
     KIND: ClassVar[str] = ""
+    #: The fields, in their stored order (from the annotations).
     FIELDS: ClassVar[tuple[str, ...]] = ()
+    #: Each field's type (from the annotations): what a record read from a file must hold.
+    FIELD_TYPES: ClassVar[dict[str, Any]] = {}
     DEFAULTS: ClassVar[dict[str, Any]] = {}
     #: Fields an object must have before it is usable (an update can arrive before its creation).
     REQUIRED: ClassVar[tuple[str, ...]] = ()
@@ -267,33 +298,50 @@ class Entity:
         return f"{type(self).__name__}({self.id!r}, {inner})"
 
 
+#: a list of strings as read from a file (a JSON array), or a tuple as made here
+Strings = typing.Union[tuple[str, ...], list[str]]
+
+
 class Code(Entity):
     KIND = "code"
-    FIELDS = ("name", "kind", "description", "colour", "created_by", "parked", "deleted")
+    name: str
+    kind: str
+    description: str
+    colour: str
+    created_by: str
+    parked: bool
+    deleted: bool
     DEFAULTS = {"kind": SEMANTIC, "description": "", "colour": "", "created_by": "",
                 "parked": False, "deleted": False}
     REQUIRED = ("name",)
-    __slots__ = FIELDS
 
 
 class Coding(Entity):
     """One code applied to one extract by one coder."""
 
     KIND = "coding"
-    FIELDS = ("response_id", "code_id", "coder", "start", "end", "text_hash", "deleted")
+    response_id: str
+    code_id: str
+    coder: str
+    start: int
+    end: int
+    text_hash: str
+    deleted: bool
     DEFAULTS = {"deleted": False, "text_hash": ""}
     REQUIRED = ("response_id", "code_id", "coder", "start", "end")
-    __slots__ = FIELDS
 
 
 class Memo(Entity):
     """A free note on a response, a code, a theme, or the project (the reflexive journal)."""
 
     KIND = "memo"
-    FIELDS = ("target_kind", "target_id", "coder", "text", "deleted")
+    target_kind: str
+    target_id: str
+    coder: str
+    text: str
+    deleted: bool
     DEFAULTS = {"text": "", "deleted": False}
     REQUIRED = ("target_kind", "target_id", "coder")
-    __slots__ = FIELDS
 
 
 class Status(Entity):
@@ -301,10 +349,11 @@ class Status(Entity):
     nothing), which differs from not looked at yet."""
 
     KIND = "status"
-    FIELDS = ("response_id", "coder", "done")
+    response_id: str
+    coder: str
+    done: bool
     DEFAULTS = {"done": False}
     REQUIRED = ("response_id", "coder")
-    __slots__ = FIELDS
 
     @staticmethod
     def make_id(response_id: str, coder: str) -> str:
@@ -315,9 +364,9 @@ class Setting(Entity):
     """A project setting (e.g. the quote attribution template); one entity per key."""
 
     KIND = "setting"
-    FIELDS = ("key", "value")
+    key: str
+    value: Any
     REQUIRED = ("key",)
-    __slots__ = FIELDS
 
     @staticmethod
     def make_id(key: str) -> str:
@@ -328,11 +377,14 @@ class CoderPref(Entity):
     """Per-coder preferences kept in the project (blind mode is remembered here)."""
 
     KIND = "coderpref"
-    FIELDS = ("coder", "blind", "recent", "ui_theme", "welcomed")
+    coder: str
+    blind: bool
+    recent: Strings
+    ui_theme: str
+    welcomed: bool
     DEFAULTS = {"blind": False, "recent": (), "ui_theme": "", "welcomed": False}
     QUIET = frozenset({"recent", "ui_theme", "welcomed"})
     REQUIRED = ("coder",)
-    __slots__ = FIELDS
 
     @staticmethod
     def make_id(coder: str) -> str:
@@ -343,11 +395,17 @@ class Conflict(Entity):
     """A change that lost to a later change of the same field made without seeing it."""
 
     KIND = "conflict"
-    FIELDS = ("kind", "target_id", "field", "kept", "lost", "lost_stamp", "lost_by", "kept_by",
-              "seen_by")
+    kind: str
+    target_id: str
+    field: str
+    kept: Any
+    lost: Any
+    lost_stamp: str
+    lost_by: str
+    kept_by: str
+    seen_by: Strings
     DEFAULTS = {"seen_by": ()}
     REQUIRED = ("kind", "target_id", "field")
-    __slots__ = FIELDS
 
 
 THEME_STATUSES = ("candidate", "reviewed", "final")
@@ -355,22 +413,29 @@ THEME_STATUSES = ("candidate", "reviewed", "final")
 
 class Theme(Entity):
     KIND = "theme"
-    FIELDS = ("name", "description", "concept", "status", "parent_id", "order", "overarching",
-              "created_by", "deleted")
+    name: str
+    description: str
+    concept: str
+    status: str
+    parent_id: Optional[str]
+    order: float
+    overarching: bool
+    created_by: str
+    deleted: bool
     DEFAULTS = {"description": "", "concept": "", "status": "candidate", "parent_id": None,
                 "order": 0.0, "overarching": False, "created_by": "", "deleted": False}
     REQUIRED = ("name",)
-    __slots__ = FIELDS
 
 
 class ThemeCode(Entity):
     """A code placed under a theme (one entity per pair, so placing and removing merge cleanly)."""
 
     KIND = "themecode"
-    FIELDS = ("theme_id", "code_id", "deleted")
+    theme_id: str
+    code_id: str
+    deleted: bool
     DEFAULTS = {"deleted": False}
     REQUIRED = ("theme_id", "code_id")
-    __slots__ = FIELDS
 
     @staticmethod
     def make_id(theme_id: str, code_id: str) -> str:
@@ -381,10 +446,12 @@ class MapVersion(Entity):
     """A saved thematic map: a frozen copy of the themes, their codes and the parked codes."""
 
     KIND = "mapversion"
-    FIELDS = ("label", "snapshot", "created_by", "deleted")
+    label: str
+    snapshot: dict[str, Any]
+    created_by: str
+    deleted: bool
     DEFAULTS = {"deleted": False, "created_by": ""}
     REQUIRED = ("label", "snapshot")
-    __slots__ = FIELDS
 
 
 REVIEW_VERDICTS = ("appropriate", "questionable")
@@ -400,12 +467,20 @@ class ReviewMark(Entity):
     """
 
     KIND = "reviewmark"
-    FIELDS = ("target_kind", "target_id", "target_coder", "reviewer", "verdict", "comment",
-              "suggested_code_id", "resolution", "reply", "resolved_by", "deleted")
+    target_kind: str
+    target_id: str
+    target_coder: str
+    reviewer: str
+    verdict: str
+    comment: str
+    suggested_code_id: Optional[str]
+    resolution: str
+    reply: str
+    resolved_by: str
+    deleted: bool
     DEFAULTS = {"comment": "", "suggested_code_id": None, "resolution": "", "reply": "",
                 "resolved_by": "", "deleted": False}
     REQUIRED = ("target_kind", "target_id", "reviewer", "verdict")
-    __slots__ = FIELDS
 
     @staticmethod
     def make_id(target_kind: str, target_id: str, reviewer: str) -> str:
@@ -421,10 +496,15 @@ class Resolution(Entity):
     """
 
     KIND = "resolution"
-    FIELDS = ("response_id", "code_id", "coders", "decision", "comment", "resolved_by", "deleted")
+    response_id: str
+    code_id: str
+    coders: Strings
+    decision: str
+    comment: str
+    resolved_by: str
+    deleted: bool
     DEFAULTS = {"comment": "", "coders": (), "deleted": False}
     REQUIRED = ("response_id", "code_id", "decision")
-    __slots__ = FIELDS
 
     @staticmethod
     def make_id(response_id: str, code_id: str) -> str:

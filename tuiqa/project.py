@@ -13,21 +13,24 @@ import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, TypeVar
 
 from .model import (
     CODE_KINDS,
+    ENTITY_TYPES,
     Code,
     CoderPref,
     Coding,
     Conflict,
     Entity,
+    MapVersion,
     Memo,
     Participant,
     Question,
     Response,
     Setting,
     Status,
+    Theme,
     derived_id,
     new_id,
 )
@@ -37,6 +40,7 @@ from .store.store import ProjectError, ProjectStore, RefreshResult
 from .text import snap_span
 
 CONSENSUS = "consensus"
+E = TypeVar("E", bound=Entity)
 
 
 class ChangeError(ProjectError):
@@ -104,9 +108,7 @@ class Change:
             self.update(cls.KIND, ident, record=record, **fields)
             return ident
         stamp = self._stamp()
-        unknown = set(fields) - set(cls.FIELDS)
-        if unknown:
-            raise ChangeError(f"{cls.KIND} has no field(s) {', '.join(sorted(unknown))}")
+        _check_fields(cls, fields)
         values = {name: fields.get(name, cls.DEFAULTS.get(name)) for name in cls.FIELDS}
         # Only the given fields go into the op: defaults are implicit, so a concurrent creation of
         # the same derived-id entity elsewhere is not overwritten with defaults.
@@ -127,6 +129,7 @@ class Change:
 
     def update(self, kind: str, ident: str, /, *, record: bool = True, **fields: Any) -> bool:
         """Set fields of an existing entity; fields already at that value are left alone."""
+        _check_fields(ENTITY_TYPES[kind], fields)
         obj = self.project.state.table(kind).get(ident)
         if obj is None and (kind, ident) not in self._created:
             raise ChangeError(f"no {kind} with id {ident}")
@@ -149,6 +152,12 @@ class Change:
 
     def __bool__(self) -> bool:
         return bool(self.ops)
+
+
+def _check_fields(cls: type[Entity], fields: dict[str, Any]) -> None:
+    unknown = set(fields) - set(cls.FIELDS)
+    if unknown:
+        raise ChangeError(f"{cls.KIND} has no field(s) {', '.join(sorted(unknown))}")
 
 
 def build_bulk_indexes(entities: dict[str, dict[str, Entity]]):
@@ -526,6 +535,33 @@ class Project:
 
     def coder_pref(self, coder: str) -> CoderPref | None:
         return self.state.table("coderpref").get(CoderPref.make_id(coder))  # type: ignore[return-value]
+
+    # -- typed look-ups by id (for the UI: no raw tables) ------------------------------------
+
+    def coding(self, coding_id: str) -> Coding | None:
+        return self._entity(Coding, coding_id)
+
+    def memo(self, memo_id: str) -> Memo | None:
+        return self._entity(Memo, memo_id)
+
+    def theme(self, theme_id: str) -> Theme | None:
+        return self._entity(Theme, theme_id)
+
+    def map_version(self, version_id: str) -> MapVersion | None:
+        return self._entity(MapVersion, version_id)
+
+    def _entity(self, cls: type[E], ident: str) -> E | None:
+        obj = self.state.table(cls.KIND).get(ident)
+        return obj if isinstance(obj, cls) else None
+
+    @property
+    def project_id(self) -> str:
+        """The project's own id (its reflexive journal hangs on it)."""
+        return self.store.meta.get("project_id", "")
+
+    @property
+    def readonly(self) -> bool:
+        return self.store.readonly
 
     # -- changing ----------------------------------------------------------------------------
 

@@ -118,7 +118,7 @@ class Session:
         return Outcome(f"Created {kind} code {quoted(name)} and coded it")
 
     def remove_coding(self, coding_id: str) -> Outcome:
-        coding: Coding | None = self.project.state.table("coding").get(coding_id)  # type: ignore[assignment]
+        coding = self.project.coding(coding_id)
         if coding is None or coding.deleted:
             return Outcome("Nothing to remove", changed=False)
         if coding.coder != self.coder:
@@ -179,8 +179,7 @@ class Session:
     def move_codings(self, coding_ids: list[str], target_id: str | None = None, *,
                      new_name: str = "", kind: str = "semantic") -> Outcome:
         """Split: move some extracts of a code to another code, existing or new."""
-        table = self.project.state.table("coding")
-        codings = [table[c] for c in coding_ids if c in table and not table[c].deleted]
+        codings = [c for c in map(self.project.coding, coding_ids) if c is not None and not c.deleted]
         if not codings:
             return Outcome("No extracts chosen", changed=False)
         change = self.project.change("split")
@@ -201,7 +200,7 @@ class Session:
         return Outcome(f"Deleted {name} and its {count} coding(s) (u undoes)")
 
     def recode(self, coding_id: str, target_id: str) -> Outcome:
-        coding: Coding | None = self.project.state.table("coding").get(coding_id)  # type: ignore[assignment]
+        coding = self.project.coding(coding_id)
         if coding is None or coding.deleted:
             return Outcome("Nothing to recode", changed=False)
         if coding.coder != self.coder:
@@ -214,16 +213,17 @@ class Session:
     # -- themes ------------------------------------------------------------------------------
 
     def _theme_name(self, theme_id: str) -> str:
-        theme = self.project.state.table("theme").get(theme_id)
-        return theme.name if theme is not None else "?"  # type: ignore[attr-defined]
+        theme = self.project.theme(theme_id)
+        return theme.name if theme is not None else "?"
 
     def create_theme(self, name: str, *, parent_id: str | None = None,
                      overarching: bool = False) -> tuple[Outcome, str]:
         change = self.project.change("new theme")
         ident = themes.create(self.project, change, name, parent_id=parent_id,
                               overarching=overarching, coder=self.coder)
-        kind = "overarching theme" if overarching else "sub-theme" if parent_id and \
-            not self.project.state.table("theme")[parent_id].overarching else "theme"  # type: ignore[attr-defined]
+        parent = self.project.theme(parent_id) if parent_id else None
+        kind = "overarching theme" if overarching else \
+            "sub-theme" if parent is not None and not parent.overarching else "theme"
         change.label = f"new {kind} {name}"
         self._commit(change)
         return Outcome(f"Created the {kind} “{' '.join(name.split())}”"), ident
@@ -305,15 +305,15 @@ class Session:
         return Outcome(f"Saved the map as “{' '.join(label.split())}”")
 
     def restore_map_version(self, version_id: str) -> Outcome:
-        version = self.project.state.table("mapversion").get(version_id)
+        version = self.project.map_version(version_id)
         if version is None or version.deleted:
             return Outcome("That version no longer exists", changed=False)
-        change = self.project.change(f"restore map “{version.label}”")  # type: ignore[attr-defined]
-        themes.restore(self.project, change, version.snapshot)  # type: ignore[attr-defined]
+        change = self.project.change(f"restore map “{version.label}”")
+        themes.restore(self.project, change, version.snapshot)
         if not change:
             return Outcome("The map is already as that version", changed=False)
         self._commit(change)
-        return Outcome(f"Restored the map “{version.label}” (u undoes)")  # type: ignore[attr-defined]
+        return Outcome(f"Restored the map “{version.label}” (u undoes)")
 
     # -- blind coding --------------------------------------------------------------------------
 
@@ -324,14 +324,40 @@ class Session:
 
     def set_blind(self, blind: bool) -> Outcome:
         """Remembered for this coder in this project until turned off on purpose."""
-        change = self.project.change("blind coding on" if blind else "blind coding off")
-        change.create(CoderPref, CoderPref.make_id(self.coder), record=False, coder=self.coder,
-                      blind=blind)
-        if not change:
+        if not self._remember("blind coding on" if blind else "blind coding off", blind=blind):
             return Outcome("Unchanged", changed=False)
-        self._commit(change, undoable=False)
         return Outcome("Blind coding is on: you see only your own work" if blind else
                        "Blind coding is off: you see everyone's work")
+
+    # -- the coder's preferences (kept in the project; nothing to undo) ---------------------------
+
+    def _remember(self, label: str, **fields) -> bool:
+        change = self.project.change(label)
+        change.create(CoderPref, CoderPref.make_id(self.coder), record=False, coder=self.coder,
+                      **fields)
+        if not change:
+            return False
+        self._commit(change, undoable=False)
+        return True
+
+    @property
+    def ui_theme(self) -> str:
+        """The app's theme this coder chose last ("" for the default)."""
+        pref = self.project.coder_pref(self.coder)
+        return pref.ui_theme if pref is not None and pref.ui_theme else ""
+
+    def remember_theme(self, theme: str) -> None:
+        if theme != self.ui_theme:
+            self._remember("theme", ui_theme=theme)
+
+    @property
+    def welcomed(self) -> bool:
+        """Whether this coder has had the first-run hint in this project."""
+        pref = self.project.coder_pref(self.coder)
+        return bool(pref is not None and pref.welcomed)
+
+    def mark_welcomed(self) -> None:
+        self._remember("welcomed", welcomed=True)
 
     # -- appropriateness review ----------------------------------------------------------------
 
@@ -339,8 +365,8 @@ class Session:
                     suggested_code_id: str | None = None) -> Outcome:
         owner = ""
         if kind == "coding":
-            c = self.project.state.table("coding").get(target_id)
-            owner = c.coder if c is not None else ""  # type: ignore[attr-defined]
+            c = self.project.coding(target_id)
+            owner = c.coder if c is not None else ""
             if owner == self.coder:
                 return Outcome("That is your own coding: review someone else's", changed=False)
         change = self.project.change(f"mark {verdict}")
@@ -429,7 +455,7 @@ class Session:
 
     def edit_memo(self, memo_id: str, text: str) -> Outcome:
         """Change (or, with empty text, delete) one of your own memos or journal entries."""
-        memo = self.project.state.table("memo").get(memo_id)
+        memo = self.project.memo(memo_id)
         if memo is None or memo.deleted:
             return Outcome("That memo no longer exists", changed=False)
         if memo.coder != self.coder:
@@ -448,7 +474,7 @@ class Session:
         if not text.strip():
             return Outcome("Empty entry not saved", changed=False)
         change = self.project.change("journal entry")
-        self.project.add_memo(change, "project", self.project.store.meta.get("project_id", ""),
+        self.project.add_memo(change, "project", self.project.project_id,
                               self.coder, text.rstrip())
         self._commit(change)
         return Outcome("Journal entry saved")

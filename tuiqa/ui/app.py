@@ -1,25 +1,40 @@
-"""The Textual application: screens over an open project and a coder's session."""
+"""The Textual application: screens over an open project and a coder's session.
+
+The app owns navigation: screens ask for another screen, for an answer in context or for a
+message to be shown by posting :mod:`.messages`, and the app opens it (screens never import
+each other). It also keeps the project in step with other sessions (polling, one place), holds
+the blind-coding state (:attr:`TuiqaApp.lens`), runs long work behind a progress bar, and offers
+every action in the command palette.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import importlib
 import os
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable, Sequence
 
 from rich.markup import escape
-from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.filter import LineFilter, Monochrome, NoColor
+from textual.notifications import Notification, SeverityLevel
 from textual.screen import Screen
 
+from ..clipboard import CopyResult
 from ..navigation import BY_PARTICIPANT, Navigator
 from ..project import Project
 from ..session import Session
 from ..text import quoted
+from . import loading
+from .base import ProjectScreen
 from .console import ConsoleGlyphs, console_mode
+from .keymap import Keymap, check_keymap, keymap_path, read_keymap
+from .keyorder import OneKeyAtATime
+from .messages import Open, Say, ScreenName, ShowInContext
 from .render import glyphs
-from .screens.coding import CodingScreen
+from .views.lens import Lens
 
 REFRESH_SECONDS = 1.5
 #: The terminal's own colours: right on dark and light terminals, in 16 colours, and cheapest on a
@@ -29,9 +44,62 @@ DEFAULT_THEME = "ansi-dark"
 #: terminal's colours (the ANSI themes cannot: they draw in the terminal's own colours).
 LIGHT_THEME = "textual-light"
 DARK_THEME = "textual-dark"
+WELCOME = "Welcome"
+
+#: Every screen the app opens, by name: "module:Class" under ``tuiqa.ui.screens``, imported
+#: when first opened (rarely used screens cost nothing at start-up).
+SCREEN_CLASSES: dict[str, str] = {
+    "coding": "coding:CodingScreen",
+    "codebook": "codebook:CodebookScreen",
+    "extracts": "extracts:ExtractsScreen",
+    "code_edit": "code_edit:CodeEditScreen",
+    "template": "template:TemplateScreen",
+    "compare": "groups:CompareScreen",
+    "themes": "themes:ThemesScreen",
+    "theme_review": "theme_review:ThemeReviewScreen",
+    "map": "map:MapScreen",
+    "versions": "map:VersionsScreen",
+    "journal": "journal:JournalScreen",
+    "review": "team:ReviewScreen",
+    "questions": "team:QuestionsScreen",
+    "agreement": "team:AgreementScreen",
+    "disagreements": "team:DisagreementScreen",
+    "help": "help:HelpScreen",
+}
+#: The full screens, in the order the help lists their keys.
+HELP_ORDER: tuple[ScreenName, ...] = (
+    "coding", "codebook", "extracts", "themes", "theme_review", "map", "versions", "compare",
+    "journal", "review", "questions", "agreement", "disagreements")
 
 
-class TuiqaApp(App):
+def screen_class(name: str) -> type[Screen]:
+    module, cls = SCREEN_CLASSES[name].split(":")
+    return getattr(importlib.import_module(f"{__package__}.screens.{module}"), cls)
+
+
+def screen_classes() -> list[type[ProjectScreen]]:
+    """Every full screen, for the help (imported now)."""
+    return [cls for cls in map(screen_class, HELP_ORDER) if issubclass(cls, ProjectScreen)]
+
+
+def binding_groups() -> dict[str, Sequence[Binding]]:
+    """The bindings of every screen, dialog and widget of the UI, by its name (imports them
+    all: for checking a user's keymap)."""
+    import pkgutil
+
+    from . import __path__ as ui_path
+
+    groups: dict[str, Sequence[Binding]] = {}
+    for info in pkgutil.walk_packages(ui_path, prefix=f"{__package__}."):
+        module = importlib.import_module(info.name)
+        for value in vars(module).values():
+            if isinstance(value, type) and value.__module__ == module.__name__ \
+                    and "BINDINGS" in vars(value):
+                groups[getattr(value, "HELP_GROUP", "") or value.__name__] = vars(value)["BINDINGS"]
+    return groups
+
+
+class TuiqaApp(OneKeyAtATime, App):
     CSS_PATH = Path(__file__).parent / "app.tcss"
     TITLE = "tuiqa"
     ENABLE_COMMAND_PALETTE = True
@@ -45,7 +113,8 @@ class TuiqaApp(App):
 
     def __init__(self, project: Project, session: Session, *, order: str = BY_PARTICIPANT,
                  blind: bool = False, refresh_seconds: float = REFRESH_SECONDS,
-                 welcome: bool = True) -> None:
+                 welcome: bool = True, keymap: Path | None = None) -> None:
+        """Build it with :func:`tuiqa.ui.factory.make_app`."""
         super().__init__()
         self.project = project
         self.session = session
@@ -53,24 +122,25 @@ class TuiqaApp(App):
         self.blind = blind or session.blind
         self._turn_blind_on = blind and not session.blind
         self.glyphs = glyphs()
-        if console_mode():  # the Linux console: every painted line uses only its font's glyphs
-            self._filters.append(ConsoleGlyphs())
         self.navigator = Navigator(project, session.coder, order)
         self.refresh_seconds = refresh_seconds
         self.hung_up = False
         self._welcome_wanted = welcome
-        from collections import deque
-
-        self._keys: deque[events.Key] = deque()  # keys waiting their turn (see _next_key)
-        self._key_busy = False
-        self._key_token: object | None = None
-        self._key_waiter: asyncio.Task | None = None
+        self._welcome_note: Notification | None = None
+        self.keymap = Keymap(keymap or keymap_path())  # read when the app starts
+        #: the notifications shown (the newest last), e.g. for tests and the welcome hint
+        self.notices: list[Notification] = []
+        self._warned = 0
+        self._theme_ready = False
+        # Line filters fitted to the terminal (see get_line_filters)
+        self._glyph_filter = ConsoleGlyphs() if console_mode() else None
+        self._no_color_filters = (NoColor(), Monochrome())
         # Clipboard routes besides OSC 52 (tests replace them with fakes).
         from .. import clipboard
 
         self.clipboard_system = clipboard.pyperclip_in_child
         self.clipboard_tmux = clipboard.tmux_buffer
-        self.last_copy = None
+        self.last_copy: CopyResult | None = None  # what the last copy to the clipboard did
         self.title = f"tuiqa · {project.dir.name}"
         # What Textual prints after an unhandled error (the traceback) is also kept, for the
         # crash log (see crash_report), and reaches the terminal with its colours but no other
@@ -85,158 +155,48 @@ class TuiqaApp(App):
                                      file=SafeStream(sys.__stderr__, styles_only))
         self.sub_title = f"coder {session.coder}" + (" (blind)" if self.blind else "")
 
-    # -- keys, one at a time ---------------------------------------------------------------
-
-    async def on_event(self, event: events.Event) -> None:
-        if isinstance(event, events.Key) and not event.is_forwarded:
-            self._keys.append(event)
-            if not self._key_busy:
-                await self._next_key()
-            return
-        await super().on_event(event)
-
-    async def _next_key(self) -> None:
-        """Hand on the next waiting key, and arrange to hear when it has been dealt with.
-
-        Textual hands each key to the focused widget's queue and goes straight on to the next;
-        a key that no widget wants comes back to the app, behind the keys that followed it, and
-        only then runs its binding. Over a slow link a burst ("c", "hope", Enter) arrives in one
-        read, so the letters reached the coding screen (where `u` undoes, `x` uncodes and `t`
-        opens the themes) before `c` had opened the picker, and Enter chose from an empty query.
-        Here a key is handed on only when the one before it is finished: every widget of the
-        screen has worked through what it had, and its binding (if it came back) has run.
-        """
-        if not self._keys:
-            self._key_busy = False
-            return
-        self._key_busy = True
-        event = self._keys.popleft()
-        await super().on_event(event)
-        token = object()
-        self._key_token = token
-        self._key_waiter = asyncio.create_task(self._when_handled(token))
-
-    async def _when_handled(self, token: object, timeout: float = 2.0) -> None:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        try:
-            first = True
-            while loop.time() < deadline:
-                try:
-                    widgets = list(self.screen.walk_children(with_self=True))
-                except Exception:  # no screen: shutting down
-                    break
-                # Textual's private queue (pinned version). A pump with nothing queued has
-                # finished what it was given, unless it is still being mounted (that runs before
-                # its queue); the first round waits on the focused widget and the screen too,
-                # which were handed the key.
-                pumps = [w for w in widgets
-                         if getattr(w, "_message_queue", None) is not None
-                         and (not w._message_queue.empty() or not w.is_mounted)]
-                if first:
-                    first = False
-                    for pump in (self.focused, self.screen):
-                        if pump is not None and pump not in pumps:
-                            pumps.append(pump)
-                if not pumps:
-                    break
-                pending = 0
-                drained = asyncio.Event()
-
-                def tick() -> None:
-                    nonlocal pending
-                    pending -= 1
-                    if pending == 0:
-                        drained.set()
-
-                for pump in pumps:  # each runs tick after what it is doing and has queued
-                    if pump.call_later(tick):
-                        pending += 1
-                if pending:
-                    try:
-                        await asyncio.wait_for(drained.wait(), max(deadline - loop.time(), 0.001))
-                    except asyncio.TimeoutError:
-                        break
-                else:  # none could take a message yet (still starting): let them get on
-                    await asyncio.sleep(0.005)
-        finally:
-            # behind anything the key sent back to the app, so its binding runs first
-            self.call_later(self._key_handled, token)
-
-    async def _key_handled(self, token: object) -> None:
-        if token is self._key_token:
-            await self._next_key()
+    @property
+    def lens(self) -> Lens:
+        """Whose work this coder sees (blind coding)."""
+        return Lens(self.session.coder, self.blind)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
     def on_mount(self) -> None:
         self._install_signal_handlers()
-        pref = self.project.coder_pref(self.session.coder)
-        wanted = os.environ.get("TUIQA_THEME") or (pref.ui_theme if pref is not None else "") or DEFAULT_THEME
+        self._apply_keymap()
+        wanted = os.environ.get("TUIQA_THEME") or self.session.ui_theme or DEFAULT_THEME
         self.theme = wanted if wanted in self.available_themes else DEFAULT_THEME
         self._theme_ready = True
-        if self._welcome_wanted and not (pref is not None and pref.welcomed) \
-                and not self.project.store.readonly:
+        if self._welcome_wanted and not self.session.welcomed and not self.project.readonly:
             self.call_after_refresh(self._welcome)
         if self._turn_blind_on:
-            self.call_after_refresh(self._remember_blind)
-        self.push_screen(CodingScreen())
+            self.call_after_refresh(self.set_blind, True)
+        self.push_screen(screen_class("coding")())
         if self.refresh_seconds > 0:
             self.set_interval(self.refresh_seconds, self.poll_project)
-        if self.project.loading:
-            # After the first paint, decode the rest of the project in the background. A short
-            # timer, not call_after_refresh: "after refresh" can still come before the frame is
-            # written, and the decoding thread then holds the GIL while the first frame waits
-            # (bench: open_ratio ~2.1 -> ~1.7, ready_s +0.04 s).
-            self.set_timer(0.04, self.project.start_loading)
-            self._load_timer = self.set_interval(0.05, self._check_loaded)
+        loading.load_in_background(self, self.project, self._loaded)
+        self._show_store_warnings()
 
-    def _check_loaded(self) -> None:
-        """A lazy open finished decoding in the background: swap it in and redraw."""
-        if self.project.try_complete():
-            self._load_timer.stop()
-            self.redraw_screen()
-        for warning in self.project.store.warnings:
+    def _loaded(self) -> None:
+        """A lazy open has finished decoding in the background: redraw with everything."""
+        self.redraw_screen()
+        self._show_store_warnings()
+
+    def _show_store_warnings(self) -> None:
+        warnings = self.project.store.warnings
+        for warning in warnings[self._warned:]:
             self.notify(escape(warning), severity="warning", timeout=8)
+        self._warned = len(warnings)
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """While long work runs behind its bar, only Esc (stop) and quitting work: nothing else
-        may open over it (the palette could start a merge into the project being read)."""
-        from .screens.progress import ProgressScreen
-
-        if isinstance(self.screen, ProgressScreen) and action != "quit":
-            return False
-        return super().check_action(action, parameters)
-
-    def push_screen(self, *args, **kwargs):
-        self._dismiss_welcome()  # the hint has done its job once the user opens anything
-        return super().push_screen(*args, **kwargs)
-
-    def _dismiss_welcome(self) -> None:
-        for note in list(self._notifications):
-            if (note.title or "").startswith("Welcome"):
-                self._unnotify(note)
-
-    def _welcome(self) -> None:
-        """The first time a coder opens a project: how to start."""
-        self.notify(
-            "↓ selects a sentence, c codes it, n goes on. ? lists every key, Ctrl+P finds any "
-            "action. Everything is saved as you go.",
-            title=escape(f"Welcome, {self.session.coder}"), timeout=12)
-        from ..model import CoderPref
-
-        change = self.project.change("welcomed")
-        change.create(CoderPref, CoderPref.make_id(self.session.coder), record=False,
-                      coder=self.session.coder, welcomed=True)
-        try:
-            self.project.commit(change, self.session.coder)
-        except Exception as exc:  # the welcome is not worth failing for
-            self.log.warning(f"could not remember the welcome: {exc}")
-
-    def _remember_blind(self) -> None:
-        self.session.set_blind(True)
-        self.notify("Blind coding: you see only your own work (remembered until you turn it off)",
-                    timeout=6)
+    def _apply_keymap(self) -> None:
+        """The user's keymap file, if there is one (a bad one is explained; the app opens)."""
+        keymap = self.keymap = read_keymap(self.keymap.path)
+        if keymap.keys:  # (the screens are imported only for someone with a keymap)
+            check_keymap(keymap, binding_groups())
+            self.set_keymap(keymap.keys)
+        for problem in keymap.problems:
+            self.notify(escape(problem), title="Your keymap", severity="error", timeout=20)
 
     def _install_signal_handlers(self) -> None:
         """An SSH drop or a closed window: SIGHUP (and SIGTERM) end the app, and it is gone within
@@ -263,9 +223,100 @@ class TuiqaApp(App):
         self.hung_up = True
         self.exit()
 
+    # -- notifications -----------------------------------------------------------------------
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        """As Textual's, and kept in :attr:`notices`."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+        self.notices = [n for n in self.notices if not n.has_expired][-50:]
+        note = Notification(message, title, severity,
+                            self.NOTIFICATION_TIMEOUT if timeout is None else timeout, markup=markup)
+        self.notices.append(note)
+        if title.startswith(WELCOME):
+            self._welcome_note = note
+
+    def _welcome(self) -> None:
+        """The first time a coder opens a project: how to start."""
+        self.notify(
+            "↓ selects a sentence, c codes it, n goes on. ? lists every key, Ctrl+P finds any "
+            "action. Everything is saved as you go.",
+            title=escape(f"{WELCOME}, {self.session.coder}"), timeout=12)
+        try:
+            self.session.mark_welcomed()
+        except Exception as exc:  # the welcome is not worth failing for
+            self.log.warning(f"could not remember the welcome: {exc}")
+
+    def _dismiss_welcome(self) -> None:
+        """The hint has done its job once the user opens anything: take it away, leaving any
+        other notice up for the rest of its time."""
+        note, self._welcome_note = self._welcome_note, None
+        if note is None or note.has_expired:
+            return
+        others = [n for n in self.notices if n is not note and not n.has_expired]
+        self.notices = []
+        self.clear_notifications()
+        for n in others:
+            self.notify(n.message, title=n.title, severity=n.severity, timeout=n.time_left,
+                        markup=n.markup)
+
+    # -- navigation --------------------------------------------------------------------------
+
+    def push_screen(self, *args, **kwargs):
+        self._dismiss_welcome()
+        return super().push_screen(*args, **kwargs)
+
+    def open_screen(self, name: ScreenName, then=None, **params: Any) -> None:
+        self.push_screen(screen_class(name)(**params), then)
+
+    def on_open(self, message: Open) -> None:
+        self.open_screen(message.screen, message.then, **message.params)
+
+    def on_show_in_context(self, message: ShowInContext) -> None:
+        self.show_in_context(message.response_id, message.start, message.end)
+
+    def show_in_context(self, response_id: str, start: int = 0, end: int | None = None) -> None:
+        """The coding screen on this answer, the extract selected, over the screen in front:
+        Backspace comes back."""
+        from ..selection import Selection
+        from .screens.coding import CodingScreen
+
+        nav = self.navigator
+        if not nav.goto(response_id):
+            nav.set_filter(None)
+            nav.goto(response_id)
+            self.notify("The filter was cleared to show this answer", timeout=4)
+        screen = CodingScreen(in_context=True)
+        response = self.project.responses[response_id]
+        screen.selection = Selection(start, end if end is not None else len(response.text))
+        self.push_screen(screen)
+
+    def on_say(self, message: Say) -> None:
+        """A message no screen took (it was posted to a dialog): a notification."""
+        self.notify(escape(message.text))
+
+    def say(self, text: str) -> None:
+        """Tell the user: in the status line of the screen in front, else as a notification."""
+        if isinstance(self.screen, ProjectScreen):
+            self.screen.say(text)
+        else:
+            self.notify(escape(text))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """While long work runs behind its bar, only Esc (stop) and quitting work: nothing else
+        may open over it (the palette could start a merge into the project being read)."""
+        from .dialogs.progress import ProgressScreen
+
+        if isinstance(self.screen, ProgressScreen) and action != "quit":
+            return False
+        return super().check_action(action, parameters)
+
+    # -- other sessions' changes ---------------------------------------------------------------
+
     def poll_project(self) -> None:
-        """Pick up other coders' changes (their journals) and show them."""
-        if not self.project.try_complete():
+        """Pick up other coders' changes (their journals) and show them (every
+        ``refresh_seconds``, and after an import or a merge)."""
+        if not loading.is_whole(self.project):
             return
         if any(w.group == "long-work" and w.is_running for w in self.workers):
             return  # an export is reading the project on another thread: changes wait for it
@@ -285,32 +336,84 @@ class TuiqaApp(App):
 
     def redraw_screen(self) -> None:
         """The project (or what this coder may see of it) changed: redraw the screen in front.
-        A screen below redraws when it comes back (see ProjectView)."""
-        handler = getattr(self.screen, "project_changed", None)
-        if handler is not None:
-            handler()
+        A screen below redraws when it comes back (see ProjectScreen.resumed)."""
+        if isinstance(self.screen, ProjectScreen):
+            self.screen.project_changed()
 
-    @property
-    def visible_coder(self) -> str | None:
-        """Whose codings counts and lists show: only yours in blind mode, else everyone's."""
-        return self.session.coder if self.blind else None
+    # -- blind coding ----------------------------------------------------------------------------
+
+    def set_blind(self, blind: bool) -> None:
+        """Turn blind coding on or off for this coder (remembered), and redraw."""
+        self.session.set_blind(blind)
+        self.blind = blind
+        self.notify("Blind coding: you see only your own work (remembered until you turn it off)"
+                    if blind else "Blind coding is off: you now see everyone's work",
+                    timeout=6 if blind else 5)
+        self.redraw_screen()
+
+    def _ask_blind_off(self) -> None:
+        from .actions import confirm_blind_off
+
+        confirm_blind_off(self, lambda: self.set_blind(False))
+
+    # -- the look ----------------------------------------------------------------------------
+
+    def get_line_filters(self) -> Sequence[LineFilter]:
+        """Textual's filters, fitted: with ``NO_COLOR``, the colour filter that suits the theme
+        in use, and on the Linux console only the glyphs its font has.
+
+        Textual chooses its ``NO_COLOR`` filter once, for the theme an app starts with:
+        ``Monochrome`` (greys from true colours) unless that theme uses the terminal's own ANSI
+        colours. Our themes do, and ``Monochrome`` turns the terminal's default colours into
+        black on black, so the screen went blank. ``NoColor`` leaves the terminal's default
+        colours, which is right; F3's full-colour themes want ``Monochrome``.
+        """
+        filters = list(super().get_line_filters())
+        if self.no_color:
+            wanted = self._no_color_filters[0 if self.native_ansi_color else 1]
+            filters = [wanted if isinstance(f, (NoColor, Monochrome)) else f for f in filters]
+        if self._glyph_filter is not None:
+            filters.append(self._glyph_filter)
+        return filters
+
+    def watch_theme(self, theme: str) -> None:
+        """Remember the theme for this coder (not the one it starts with)."""
+        if not self._theme_ready or self.project.readonly:
+            return
+        try:
+            self.session.remember_theme(theme)
+        except Exception as exc:  # a preference is not worth interrupting anyone for
+            self.log.warning(f"could not remember the theme: {exc}")
+
+    def action_toggle_dark(self) -> None:
+        self.theme = LIGHT_THEME if self.current_theme.dark else DARK_THEME
+
+    def action_terminal_colours(self) -> None:
+        self.theme = DEFAULT_THEME
 
     # -- actions -----------------------------------------------------------------------------
 
     def action_help(self) -> None:
-        from .screens.help import HelpScreen, binding_rows
+        from .screens.help import binding_rows
 
-        groups = [(cls.HELP_GROUP, binding_rows(cls)) for cls in screen_classes()]
-        groups.append(("Everywhere", binding_rows(TuiqaApp)
+        keys = self.keymap.keys
+        groups = [(cls.HELP_GROUP, binding_rows(cls, keys)) for cls in screen_classes()]
+        groups.append(("Everywhere", binding_rows(TuiqaApp, keys)
                        + [("Ctrl+P", "Command palette: every action by name")]))
         intro = ("Read an answer, select an extract (whole answer by default), press c to code it. "
                  "Every change is saved as you make it.")
-        self.push_screen(HelpScreen(groups, intro))
+        self.open_screen("help", groups=groups, intro=intro)
+
+    def action_journal(self) -> None:
+        if not isinstance(self.screen, screen_class("journal")):
+            self.open_screen("journal")
+
+    # -- long work, behind a progress bar ------------------------------------------------------
 
     def export(self, fmt: str) -> None:
         """Export in the background with a progress bar (Esc stops it, writing nothing)."""
         from ..exporters import ExportContext, export
-        from .screens.progress import ProgressScreen
+        from .dialogs.progress import ProgressScreen
 
         if self.blind:
             self.notify("Blind coding: exports include everyone's work; turn blind coding off first",
@@ -325,7 +428,7 @@ class TuiqaApp(App):
         self.push_screen(ProgressScreen(f"Exporting {fmt}…", work))
 
     def ask_merge(self) -> None:
-        from .screens.dialogs import InputScreen
+        from .dialogs.basic import InputScreen
 
         def chosen(folder: str | None) -> None:
             if folder and folder.strip():
@@ -339,7 +442,7 @@ class TuiqaApp(App):
         """Merge another copy with a progress bar; Esc before the writing starts leaves all as it was."""
         from ..merge import merge_into
         from ..store.store import is_project
-        from .screens.progress import ProgressScreen
+        from .dialogs.progress import ProgressScreen
 
         if not is_project(other):
             self.notify(escape(f"{other} is not a tuiqa project"), severity="error")
@@ -356,7 +459,7 @@ class TuiqaApp(App):
                          lambda _: self.redraw_screen())
 
     def ask_import(self) -> None:
-        from .screens.dialogs import InputScreen
+        from .dialogs.basic import InputScreen
 
         def chosen(path: str | None) -> None:
             if path and path.strip():
@@ -372,7 +475,7 @@ class TuiqaApp(App):
         before the writing starts leaves the project as it was (as ``tuiqa import``)."""
         from ..importers.survey import import_survey
         from ..longwork import Cancelled
-        from .screens.progress import ProgressScreen
+        from .dialogs.progress import ProgressScreen
 
         if not path.is_file():
             self.notify(escape(f"{path} is not a file"), severity="error")
@@ -406,56 +509,7 @@ class TuiqaApp(App):
                 pass
         self.poll_project()
 
-    def _fit_no_color_filter(self) -> None:
-        """With ``NO_COLOR``, strip colours in the way that suits the theme now in use.
-
-        Textual chooses its filter once, for the theme an app starts with: ``Monochrome`` (greys
-        from true colours) unless that theme uses the terminal's own ANSI colours. Our themes do,
-        and ``Monochrome`` turns the terminal's default colours into black on black, so the
-        screen went blank. ``NoColor`` leaves the terminal's default colours, which is right.
-        """
-        if not self.no_color:
-            return
-        from textual.filter import Monochrome, NoColor
-
-        wanted = NoColor if self.native_ansi_color else Monochrome
-        self._filters[:] = [wanted() if isinstance(f, (NoColor, Monochrome)) else f
-                            for f in self._filters]
-
-    def watch_theme(self, theme: str) -> None:
-        """Fit the NO_COLOR filter to the theme; remember the theme for this coder."""
-        self._fit_no_color_filter()
-        if not getattr(self, "_theme_ready", False) or self.project.store.readonly:
-            return
-        pref = self.project.coder_pref(self.session.coder)
-        if pref is not None and pref.ui_theme == theme:
-            return
-        from ..model import CoderPref
-
-        change = self.project.change("theme")
-        change.create(CoderPref, CoderPref.make_id(self.session.coder), record=False,
-                      coder=self.session.coder, ui_theme=theme)
-        try:
-            self.project.commit(change, self.session.coder)
-        except Exception as exc:  # a preference is not worth interrupting anyone for
-            self.log.warning(f"could not remember the theme: {exc}")
-
-    def action_toggle_dark(self) -> None:
-        self.theme = LIGHT_THEME if self.current_theme.dark else DARK_THEME
-
-    def action_terminal_colours(self) -> None:
-        self.theme = DEFAULT_THEME
-
-    def _blind_on(self) -> None:
-        self.blind = True
-        self._remember_blind()
-        self.redraw_screen()
-
-    def action_journal(self) -> None:
-        from .screens.journal import JournalScreen
-
-        if not isinstance(self.screen, JournalScreen):
-            self.push_screen(JournalScreen())
+    # -- the command palette -------------------------------------------------------------------
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
@@ -467,50 +521,32 @@ class TuiqaApp(App):
                             "the default: your terminal's palette and background, in 16 colours",
                             self.action_terminal_colours)
         if self.blind:
-            from .screens.team import confirm_blind_off
-
             yield SystemCommand("Blind coding: turn it off", "see the other coders' work again",
-                                lambda: confirm_blind_off(self))
+                                self._ask_blind_off)
         else:
             yield SystemCommand("Blind coding: turn it on", "see only your own work until you turn it off",
-                                self._blind_on)
+                                lambda: self.set_blind(True))
         from ..exporters import load_all
 
         for fmt in sorted(load_all().values(), key=lambda f: f.name):
             yield SystemCommand(f"Export: {fmt.name}", fmt.description,
                                 lambda fmt=fmt: self.export(fmt.name))
-        if not self.project.store.readonly:
+        if not self.project.readonly:
             yield SystemCommand("Merge: bring in another copy of this project…",
                                 "a colleague's copy, or yours from a laptop (tuiqa merge)", self.ask_merge)
             yield SystemCommand("Import: add participants or questions from a survey export…",
                                 "CSV, TSV or XLSX; what is here already stays (tuiqa import)",
                                 self.ask_import)
-        group = getattr(type(screen), "HELP_GROUP", None)
-        if group is None:
+        if not isinstance(screen, ProjectScreen) or not screen.HELP_GROUP:
             return
         for binding in type(screen).BINDINGS:
             if not isinstance(binding, Binding) or binding.action.startswith("recent"):
                 continue
             action = binding.action
+            keys = self.keymap.keys.get(binding.id or "", binding.key)
 
             def run(action: str = action, screen: Screen = screen) -> None:
                 self.call_later(screen.run_action, action)
 
-            yield SystemCommand(f"{group}: {binding.description}",
-                                f"key {binding.key.split(',')[0]}", run)
-
-
-def screen_classes() -> list[type]:
-    """Every full screen, for the help and the palette (imported here, not at start-up)."""
-    from .screens.codebook import CodebookScreen
-    from .screens.extracts import ExtractsScreen
-    from .screens.groups import CompareScreen
-    from .screens.journal import JournalScreen
-    from .screens.map import MapScreen, VersionsScreen
-    from .screens.theme_review import ThemeReviewScreen
-    from .screens.team import AgreementScreen, DisagreementScreen, QuestionsScreen, ReviewScreen
-    from .screens.themes import ThemesScreen
-
-    return [CodingScreen, CodebookScreen, ExtractsScreen, ThemesScreen, ThemeReviewScreen,
-            MapScreen, VersionsScreen, CompareScreen, JournalScreen, ReviewScreen, QuestionsScreen,
-            AgreementScreen, DisagreementScreen]
+            yield SystemCommand(f"{screen.HELP_GROUP}: {binding.description}",
+                                f"key {keys.split(',')[0]}", run)

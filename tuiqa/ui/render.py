@@ -139,3 +139,19 @@ def line_of_offset(text: str, offset: int, width: int) -> int:
         line += max(1, -(-len(paragraph) // width))
         pos = end + 1
     return line
+
+
+def cells(*columns: tuple[Text | str, int], gap: int = 1) -> Text:
+    """Lay out fixed-width columns on one line (text is cut with … or padded to its width);
+    a width of 0 means "the rest"."""
+    out = Text(end="", no_wrap=True)
+    for i, (value, width) in enumerate(columns):
+        text = value if isinstance(value, Text) else Text(value)
+        text = text.copy()
+        text.no_wrap = True
+        if width > 0:
+            text.truncate(width, overflow="ellipsis", pad=True)
+        if i:
+            out.append(" " * gap)
+        out.append_text(text)
+    return out

@@ -7,7 +7,6 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, RadioButton, RadioSet, Static, TextArea
 
 from ... import codebook
@@ -15,10 +14,11 @@ from ...colours import NAMES, parse_colour
 from ...model import LATENT, SEMANTIC
 from ...project import ChangeError
 from ...text import one_line
-from .dialogs import ConfirmScreen
+from ..base import ProjectModal
+from ..dialogs.basic import ConfirmScreen
 
 
-class CodeEditScreen(ModalScreen[None]):
+class CodeEditScreen(ProjectModal[None]):
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", id="code_edit.save", priority=True),
         Binding("escape", "cancel", "Cancel", id="code_edit.cancel"),
@@ -29,9 +29,9 @@ class CodeEditScreen(ModalScreen[None]):
         self.code_id = code_id
 
     def compose(self) -> ComposeResult:
-        project = self.app.project  # type: ignore[attr-defined]
-        session = self.app.session  # type: ignore[attr-defined]
-        code = project.code(self.code_id)
+        session = self.session
+        code = self.project.code(self.code_id)
+        assert code is not None
         memo = session.my_memo("code", self.code_id)
         with Vertical(id="code-edit", classes="dialog"):
             yield Static(Text(f"Edit the code “{one_line(code.name, 50)}”", style="bold"))
@@ -61,7 +61,7 @@ class CodeEditScreen(ModalScreen[None]):
         self.query_one("#edit-hint", Static).update(Text(message, style="bold red"))
 
     def action_save(self) -> None:
-        session = self.app.session  # type: ignore[attr-defined]
+        session = self.session
         name = self.query_one("#edit-name", Input).value
         kind = LATENT if self.query_one("#kind-latent", RadioButton).value else SEMANTIC
         colour = self.query_one("#edit-colour", Input).value
@@ -88,7 +88,7 @@ class CodeEditScreen(ModalScreen[None]):
     def _offer_merge(self, existing) -> None:
         def answered(yes: bool | None) -> None:
             if yes:
-                outcome = self.app.session.merge_codes([self.code_id], existing.id)  # type: ignore[attr-defined]
+                outcome = self.session.merge_codes([self.code_id], existing.id)
                 self.app.notify(escape(outcome.message))
                 self.dismiss(None)
 

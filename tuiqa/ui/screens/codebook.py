@@ -2,33 +2,24 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
 from ... import codebook
-from ...colours import colour_for
-from ...fuzzy import rank
 from ...model import LATENT, SEMANTIC
 from ...text import one_line
-from ..render import plain
-from ..widgets.rowlist import RowList, cells
-from .dialogs import ConfirmScreen, InputScreen, MemoScreen
-from .picker import PickerItem, PickerScreen, PickResult
-from .project_view import ProjectView
-
-if TYPE_CHECKING:
-    from ..app import TuiqaApp
-
-SORTS = ("name", "extracts", "responses", "participants")
+from ..actions import copy_code_quotes, open_code_memo, pick_code
+from ..base import ProjectScreen
+from ..dialogs.basic import ConfirmScreen, InputScreen
+from ..views import codebook as view
+from ..views.status import status_line
+from ..widgets.rowlist import RowList
 
 
-class CodebookScreen(ProjectView, Screen):
+class CodebookScreen(ProjectScreen):
     """All codes. Type / to search; Space marks several for a merge."""
 
     HELP_GROUP = "Codebook"
@@ -60,19 +51,13 @@ class CodebookScreen(ProjectView, Screen):
         self.max_extracts: int | None = None
         self.marked: set[str] = set()
         self._stats: dict[str, codebook.CodeStats] = {}
-        self._stats_key: tuple | None = None
         self._shown: list[str] = []
         self._memo_targets: set[str] = set()
-        self._message = ""
-
-    @property
-    def tapp(self) -> TuiqaApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         yield Static(id="codebook-title")
         yield Input(placeholder="/ search codes (fuzzy)", id="codebook-search")
-        yield Static(self._header(), id="codebook-header")
+        yield Static(view.header(), id="codebook-header")
         yield RowList(self._row, id="codebook-table")
         yield Static(id="codebook-status")
         yield Footer()
@@ -82,98 +67,37 @@ class CodebookScreen(ProjectView, Screen):
         self.refresh_table()
         self.query_one(RowList).focus()
 
-    @staticmethod
-    def _header() -> Text:
-        header = cells((" ", 1), ("code", 26), ("kind", 4), (Text("extr", justify="right"), 5),
-                       (Text("resp", justify="right"), 5), (Text("part", justify="right"), 5),
-                       ("by", 8), ("description", 0))
-        header.stylize("bold dim")
-        return header
-
     def _row(self, cid: str, width: int) -> Text:
         e = self._stats.get(cid)
         if e is None:
             return Text("")
-        c = e.code
-        name = plain(c.name, style=colour_for(c.id, c.colour))
-        if cid in self._memo_targets:
-            name.append(" ✎", style="dim")
-        return cells(
-            ("✓" if cid in self.marked else " ", 1),
-            (name, 26),
-            (Text("lat", style="italic") if c.kind == LATENT else Text("sem"), 4),
-            (Text(str(e.extracts), justify="right"), 5),
-            (Text(str(e.responses), justify="right"), 5),
-            (Text(str(e.participants), justify="right"), 5),
-            (plain(c.created_by if not self.tapp.blind or c.created_by == self.tapp.session.coder
-                   else ""), 8),
-            (plain(c.description or "", style="dim"), 0),
-        )
+        return view.row(e, marked=cid in self.marked, memo=cid in self._memo_targets, lens=self.lens)
 
     # -- data --------------------------------------------------------------------------------
 
     def stats(self) -> dict[str, codebook.CodeStats]:
-        project = self.tapp.project
-        coder = self.tapp.visible_coder
-        key = (project.generation, coder)
-        if key != self._stats_key:
-            self._stats = codebook.code_stats(project, coder)
-            self._stats_key = key
+        self._stats = view.stats(self.project, self.lens)
         return self._stats
-
-    def visible_ids(self) -> list[str]:
-        stats = self.stats()
-        entries = list(stats.values())
-        if self.max_extracts is not None:
-            entries = [e for e in entries if e.extracts <= self.max_extracts]
-        if self.query_text.strip():
-            return [e.code.id for e, _ in rank(self.query_text, entries, key=lambda e: e.code.name)]
-        if self.sort == "name":
-            entries.sort(key=lambda e: e.code.name.casefold())
-        else:
-            entries.sort(key=lambda e: (-getattr(e, self.sort), e.code.name.casefold()))
-        return [e.code.id for e in entries]
 
     def refresh_table(self, keep: str | None = None) -> None:
         self.drawn()
         table = self.query_one(RowList)
         if keep is None:
             keep = self.current_id()
-        self.stats()
-        project = self.tapp.project
-        me, blind = self.tapp.session.coder, self.tapp.blind
-        self._memo_targets = {tid for (kind, tid), memos in project.memos_by_target.items()
-                              if kind == "code" and memos
-                              and (not blind or any(m.coder == me for m in memos.values()))}
-        self._shown = self.visible_ids()
+        stats = self.stats()
+        self._memo_targets = view.codes_with_memos(self.project, self.lens)
+        self._shown = view.shown_ids(stats, query=self.query_text, sort=self.sort,
+                                     max_extracts=self.max_extracts)
         table.set_rows(self._shown, keep=keep)
         self._update_title()
 
     def _update_title(self) -> None:
-        project = self.tapp.project
-        total = len(self.stats())
-        text = Text(end="", no_wrap=True, overflow="ellipsis")
-        text.append("Codebook", style="bold")
-        text.append(f"  {len(self._shown)} of {total} codes · sorted by {self.sort}")
-        if self.max_extracts is not None:
-            text.append(f" · only ≤ {self.max_extracts} extracts", style="bold")
-        if self.marked:
-            text.append(f" · {len(self.marked)} marked", style="bold")
-        coder = self.tapp.visible_coder
-        if coder:
-            text.append(f" · counting {coder}'s codings only", style="italic")
-        self.query_one("#codebook-title", Static).update(text)
-        status = Text(end="", no_wrap=not self._message, overflow="ellipsis")
-        if self._message:
-            status.append_text(plain(self._message, style="italic"))
-        else:
-            status.append("Enter extracts · e edit · Space mark · M merge · D delete · / search · g groups",
-                          style="dim")
-        self.query_one("#codebook-status", Static).update(status)
-        del project
+        self.query_one("#codebook-title", Static).update(view.title(
+            len(self._shown), len(self._stats), sort=self.sort, max_extracts=self.max_extracts,
+            marked=len(self.marked), lens=self.lens))
+        self.query_one("#codebook-status", Static).update(status_line(self.message, view.HINT))
 
-    def say(self, message: str) -> None:
-        self._message = message
+    def show_message(self) -> None:
         self._update_title()
 
     def current_id(self) -> str | None:
@@ -217,15 +141,12 @@ class CodebookScreen(ProjectView, Screen):
 
     def action_open(self) -> None:
         cid = self.current_id()
-        if cid is None:
-            return
-        from .extracts import ExtractsScreen
-
-        self.app.push_screen(ExtractsScreen(cid))
+        if cid is not None:
+            self.open("extracts", code_id=cid)
 
     def action_sort(self) -> None:
-        self.sort = SORTS[(SORTS.index(self.sort) + 1) % len(SORTS)]
-        self._message = f"Sorted by {self.sort}"
+        self.sort = view.SORTS[(view.SORTS.index(self.sort) + 1) % len(view.SORTS)]
+        self.message = f"Sorted by {self.sort}"
         self.refresh_table()
 
     def action_few(self) -> None:
@@ -235,12 +156,12 @@ class CodebookScreen(ProjectView, Screen):
             value = value.strip()
             if not value:
                 self.max_extracts = None
-                self._message = "Showing every code"
+                self.message = "Showing every code"
             elif value.isdigit():
                 self.max_extracts = int(value)
-                self._message = f"Codes with at most {value} extracts"
+                self.message = f"Codes with at most {value} extracts"
             else:
-                self._message = "Give a whole number (or nothing to show every code)"
+                self.message = "Give a whole number (or nothing to show every code)"
             self.refresh_table()
 
         current = "" if self.max_extracts is None else str(self.max_extracts)
@@ -267,20 +188,12 @@ class CodebookScreen(ProjectView, Screen):
         sources = self._targets()
         if not sources:
             return
-        project = self.tapp.project
-        items = [PickerItem(c.id, c.name, c.kind, payload=c.id, style=colour_for(c.id, c.colour))
-                 for c in project.codes() if c.id not in sources]
-        names = ", ".join(project.code_name(s) for s in sources)
-
-        def chosen(result: PickResult | None) -> None:
-            if not result or not result.item:
-                return
-            self.merge(sources, result.item.payload)
-
-        self.app.push_screen(PickerScreen(f"Merge {one_line(names, 50)} into…", items), chosen)
+        names = ", ".join(self.project.code_name(s) for s in sources)
+        pick_code(self, f"Merge {one_line(names, 50)} into…",
+                  lambda item, _query: self.merge(sources, item.payload), exclude=sources)
 
     def merge(self, sources: list[str], target: str) -> None:
-        outcome = self.tapp.session.merge_codes(sources, target)
+        outcome = self.session.merge_codes(sources, target)
         self.marked.clear()
         self.say(outcome.message + " (u undoes)")
         self.refresh_table(keep=target)
@@ -294,7 +207,7 @@ class CodebookScreen(ProjectView, Screen):
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self.say(self.tapp.session.delete_code(cid).message)
+                self.say(self.session.delete_code(cid).message)
                 self.refresh_table()
 
         self.app.push_screen(ConfirmScreen(
@@ -306,7 +219,7 @@ class CodebookScreen(ProjectView, Screen):
         cid = self.current_id()
         if cid is None:
             return
-        name = self.tapp.project.code_name(cid)
+        name = self.project.code_name(cid)
 
         def answered(value: str | None) -> None:
             if value is not None:
@@ -316,7 +229,7 @@ class CodebookScreen(ProjectView, Screen):
 
     def rename(self, cid: str, new_name: str) -> None:
         try:
-            outcome = self.tapp.session.rename_code(cid, new_name)
+            outcome = self.session.rename_code(cid, new_name)
         except codebook.NameTaken as taken:
             existing = taken.existing
 
@@ -325,7 +238,7 @@ class CodebookScreen(ProjectView, Screen):
                     self.merge([cid], existing.id)
 
             self.app.push_screen(ConfirmScreen(
-                f"“{existing.name}” already exists. Merge “{self.tapp.project.code_name(cid)}” into it?",
+                f"“{existing.name}” already exists. Merge “{self.project.code_name(cid)}” into it?",
                 "Code names are unique. Merging moves every coding; u undoes it.",
                 yes="Merge", no="Cancel"), answered)
             return
@@ -339,75 +252,38 @@ class CodebookScreen(ProjectView, Screen):
         cid = self.current_id()
         if cid is None:
             return
-        code = self.tapp.project.code(cid)
+        code = self.project.code(cid)
+        if code is None:
+            return
         kind = SEMANTIC if code.kind == LATENT else LATENT
-        self.say(self.tapp.session.edit_code(cid, kind=kind).message + f": now {kind}")
+        self.say(self.session.edit_code(cid, kind=kind).message + f": now {kind}")
         self.refresh_table(keep=cid)
 
     def action_edit(self) -> None:
         cid = self.current_id()
-        if cid is None:
-            return
-        from .code_edit import CodeEditScreen
-
-        self.app.push_screen(CodeEditScreen(cid))
+        if cid is not None:
+            self.open("code_edit", code_id=cid)
 
     def action_memo(self) -> None:
         cid = self.current_id()
-        if cid is None:
-            return
-        open_code_memo(self, cid)
+        if cid is not None:
+            open_code_memo(self, cid)
 
     def action_copy_all(self) -> None:
         cid = self.current_id()
-        if cid is None:
-            return
-        copy_code_quotes(self.tapp, cid)
+        if cid is not None:
+            copy_code_quotes(self, cid)
 
     def action_groups(self) -> None:
-        from .groups import CompareScreen
-
-        self.app.push_screen(CompareScreen())
+        self.open("compare")
 
     def action_template(self) -> None:
-        from .template import TemplateScreen
-
-        self.app.push_screen(TemplateScreen())
+        self.open("template", then=lambda message: self.say(message) if message else None)
 
     def action_undo(self) -> None:
-        self.say(self.tapp.session.undo().message)
+        self.say(self.session.undo().message)
         self.refresh_table()
 
     def action_redo(self) -> None:
-        self.say(self.tapp.session.redo().message)
+        self.say(self.session.redo().message)
         self.refresh_table()
-
-
-def open_code_memo(screen, code_id: str) -> None:
-    app = screen.app
-    session = app.session
-    mine = session.my_memo("code", code_id)
-    others = [(f"{m.coder}", m.text) for m in app.project.memos_for("code", code_id)
-              if m.coder != session.coder and not app.blind]
-    name = app.project.code_name(code_id)
-
-    def saved(text: str | None) -> None:
-        if text is not None:
-            screen.say(session.save_memo("code", code_id, text).message)
-            if hasattr(screen, "refresh_table"):
-                screen.refresh_table()
-
-    app.push_screen(MemoScreen(f"Memo on the code “{one_line(name, 40)}” (by {session.coder})",
-                               mine.text if mine else "", others), saved)
-
-
-def copy_code_quotes(app, code_id: str) -> None:
-    from ..clip import copy_text
-
-    session = app.session
-    extracts = codebook.extracts_of(app.project, code_id, app.visible_coder)
-    if not extracts:
-        app.screen.say("This code has no extracts to copy")
-        return
-    text = "\n".join(session.quote(c) for c in extracts)
-    copy_text(app, text, f"{len(extracts)} quote(s) of “{app.project.code_name(code_id)}”")

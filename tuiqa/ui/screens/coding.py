@@ -2,32 +2,25 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from ...colours import colour_for
-from ...model import CODE_KINDS, LATENT, SEMANTIC
+from ...model import CODE_KINDS
 from ...navigation import Filter, Navigator
 from ...selection import Selection
-from ...store.stamps import stamp_local
 from ...text import one_line
-from ..render import Mark, plain
+from ..actions import new_code_items, new_code_kind, open_memo, pick_coder
+from ..base import ProjectScreen
+from ..dialogs.picker import PickerItem, PickerScreen, PickResult
+from ..views.coding import codings_view, recent_line, status_lines
+from ..views.header import question_room, response_header
 from ..widgets.response_view import ResponseView
-from .picker import PickerItem, PickerScreen, PickResult
-
-if TYPE_CHECKING:
-    from ..app import TuiqaApp
-
-CREATE = "create"
 
 
-class CodingScreen(Screen):
+class CodingScreen(ProjectScreen):
     """Read, select, code. All keys are listed in the help screen (``?``)."""
 
     HELP_GROUP = "Coding screen"
@@ -80,41 +73,35 @@ class CodingScreen(Screen):
         self.in_context = in_context
         self.selection = Selection(0, 0)
         self.show_all_coders = True
-        self._message = ""
         self._numbers: dict[str, int] = {}
 
     @property
-    def tapp(self) -> TuiqaApp:
-        return self.app  # type: ignore[return-value]
-
-    @property
     def nav(self) -> Navigator:
-        return self.tapp.navigator
+        return self.navigator
 
     # -- layout ------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
         yield Static(id="question")
         yield Static(id="participant")
-        yield ResponseView(id="answer", glyphs=self.tapp.glyphs)
+        yield ResponseView(id="answer", glyphs=self.glyphs)
         yield Static(id="codings")
         yield Static(id="recent")
         yield Static(id="status")
         yield Footer()
 
     def on_mount(self) -> None:
-        self.show_all_coders = not self.tapp.blind
+        self.show_all_coders = not self.lens.blind
         if not self.in_context:
             self._reset_selection()
         else:
-            self._message = "In context · Backspace goes back"
+            self.message = "In context · Backspace goes back"
         self.refresh_view()
         self.query_one(ResponseView).focus()
 
-    def on_screen_resume(self) -> None:
-        if self.is_mounted:
-            self.nav.sync()
-            self.refresh_view()
+    def resumed(self) -> None:
+        self.nav.sync()
+        self.refresh_view()
 
     # -- drawing -----------------------------------------------------------------------------
 
@@ -123,12 +110,14 @@ class CodingScreen(Screen):
         self.selection = Selection.whole(r.text) if r else Selection(0, 0)
 
     def visible_codings(self, response_id: str):
-        coder = None if self.show_all_coders and not self.tapp.blind else self.tapp.session.coder
-        return self.tapp.project.codings_for(response_id, coder)
+        return self.project.codings_for(response_id, self.lens.codings_coder(self.show_all_coders))
+
+    def redraw(self) -> None:
+        self.refresh_view()
 
     def refresh_view(self) -> None:
-        app = self.tapp
-        project = app.project
+        self.drawn()
+        project = self.project
         r = self.nav.current
         question = self.query_one("#question", Static)
         participant = self.query_one("#participant", Static)
@@ -139,66 +128,21 @@ class CodingScreen(Screen):
             participant.update(Text(self._empty_reason(), style="italic"))
             view.show("", [], 0, 0, response_key="")
             codings_box.update("")
-            self._update_status()
+            self.show_message()
             return
         q = project.questions.get(r.question_id)
-        part = project.participants.get(r.participant_id)
-        qline = Text(end="")
-        qline.append(f"{q.key if q else '?'} ", style="bold reverse")
-        qline.append(" ")
-        room = max(2 * (self.size.width - 2) - len(qline) - 1, 20)
-        qline.append_text(plain(q.text if q else "(unknown question)", style="bold", limit=room))
+        qline, pline = response_header(project, r.id, glyphs=self.glyphs, one_line=True,
+                                       question_limit=question_room(self.size.width, q.key if q else "?"))
         question.update(qline)
-        pline = Text(end="", no_wrap=True, overflow="ellipsis")
-        pline.append(part.pid if part else "?", style="bold")
-        if part:
-            for attr in project.attributes:
-                value = part.attrs.get(attr, "")
-                pline.append(f" {app.glyphs.bullet} ", style="dim")
-                pline.append_text(plain(attr, style="dim"))
-                pline.append(": ", style="dim")
-                pline.append_text(plain(value) if value else Text("—", style="dim"))
         participant.update(pline)
-
-        codings = self.visible_codings(r.id)
-        self._numbers = {}
-        marks: list[Mark] = []
-        lines = Text(end="")
-        me = app.session.coder
-        shown_lines = self._codings_rows()
-        for number, c in enumerate(codings, 1):
-            self._numbers[c.id] = number
-            code = project.code(c.code_id)
-            colour = colour_for(c.code_id, code.colour if code else "")
-            marks.append(Mark(number, c.start, c.end, colour, c.coder == me))
-            if number > shown_lines or (number == shown_lines and len(codings) > shown_lines):
-                if number == shown_lines:
-                    lines.append(f"\n… and {len(codings) - shown_lines + 1} more, tagged in the text "
-                                 "(x lists yours)", style="dim italic")
-                continue
-            if number > 1:
-                lines.append("\n")
-            # one line per coding: the extract gives way so the code and the coder always show
-            tag = f"{app.glyphs.tag_open}{number}{app.glyphs.tag_close} "
-            name = plain(project.code_name(c.code_id), style="bold", limit=40)
-            by = plain(f"  — {c.coder}", style="dim", limit=24) if c.coder != me else Text("")
-            room = self.size.width - 2 - cell_len(tag) - name.cell_len - 2 - by.cell_len
-            lines.append(tag, style=f"bold {colour}")
-            lines.append_text(name)
-            extract = r.text[c.start:c.end]
-            whole = c.start == 0 and c.end == len(r.text)
-            lines.append("  ")
-            lines.append_text(plain("(whole answer)" if whole else f"“{extract}”", style="italic",
-                                    limit=max(8, room)))
-            lines.append_text(by)
-        if not codings:
-            lines.append("No codings yet: select with ↑↓ (sentence) or Shift+←→ (word), "
-                         "then c to code.", style="dim italic")
-        codings_box.update(lines)
+        codings = codings_view(project, r, self.visible_codings(r.id), me=self.session.coder,
+                               glyphs=self.glyphs, width=self.size.width, rows=self._codings_rows())
+        self._numbers = codings.numbers
+        codings_box.update(codings.lines)
         self.selection = self.selection.clamp(r.text)
-        view.show(r.text, marks, self.selection.start, self.selection.end, response_key=r.id)
-        self._update_recent()
-        self._update_status()
+        view.show(r.text, codings.marks, self.selection.start, self.selection.end, response_key=r.id)
+        self.query_one("#recent", Static).update(recent_line(project, self.session.recent_codes))
+        self.show_message()
 
     def _codings_rows(self) -> int:
         """Rows for the list of codings: 4 on a small terminal, more on a tall one.
@@ -219,62 +163,19 @@ class CodingScreen(Screen):
             return f"No participant has {self.nav.filter.describe()}. Press f to change the filter."
         return "This project has no responses yet: import a survey with `tuiqa import`."
 
-    def _update_recent(self) -> None:
-        project = self.tapp.project
-        recent = self.tapp.session.recent_codes
-        text = Text(end="", no_wrap=True, overflow="ellipsis")
-        if not recent:
-            text.append("Recent codes appear here, on keys 1–9.", style="dim")
-        for i, cid in enumerate(recent, 1):
-            if i > 1:
-                text.append("  ")
-            text.append(f"{i}", style="bold reverse")
-            text.append(" ")
-            text.append_text(plain(project.code_name(cid), limit=24))
-        self.query_one("#recent", Static).update(text)
-
-    def _update_status(self) -> None:
-        app = self.tapp
-        nav = self.nav
-        r = nav.current
-        # two fixed lines: where you are, then the last message (or what to press)
-        text = Text(end="", no_wrap=True, overflow="ellipsis")
-        total = len(nav)
-        text.append(f"{nav.index + 1 if total else 0}/{total}", style="bold")
-        done = app.project.is_done(r.id, app.session.coder) if r else False
-        if done:
-            text.append(f" {app.glyphs.check} done", style="bold green")
-        else:
-            text.append(" not done", style="yellow")
-        if app.blind:
-            text.append(" · BLIND", style="bold red")
-        text.append(f" · {app.session.coder}: {nav.done_count()}/{total} done")
-        text.append(f" · by {nav.order}")
-        if nav.filter is not None:
-            text.append(" · ")
-            text.append_text(plain(nav.filter.describe(), style="bold"))
-        if not self.show_all_coders and not app.blind:
-            text.append(" · mine only", style="bold")
-        if r and not self.selection.is_whole(r.text):
-            text.append(f" · sel {self.selection.start}–{self.selection.end}")
-        second = Text(end="", no_wrap=True, overflow="ellipsis")
-        if self._message:
-            second.append_text(plain(self._message, style="italic"))
-        else:
-            second.append("↓↑ select a sentence · c code · d done · n next · ? every key", style="dim")
-        text.append("\n")
-        text.append_text(second)
-        self.query_one("#status", Static).update(text)
-
-    def say(self, message: str) -> None:
-        self._message = message
-        self._update_status()
+    def show_message(self) -> None:
+        r = self.nav.current
+        selection = (self.selection.start, self.selection.end) \
+            if r and not self.selection.is_whole(r.text) else None
+        self.query_one("#status", Static).update(status_lines(
+            self.project, self.nav, self.lens, self.glyphs, mine_only=not self.show_all_coders,
+            selection=selection, message=self.message))
 
     # -- moving ------------------------------------------------------------------------------
 
     def _moved(self, moved: bool, otherwise: str = "") -> None:
         if moved:
-            self._message = ""
+            self.message = ""
             self._reset_selection()
             self.refresh_view()
         elif otherwise:
@@ -291,11 +192,11 @@ class CodingScreen(Screen):
 
     def action_toggle_order(self) -> None:
         order = self.nav.toggle_order()
-        self._message = f"Reading by {order}"
+        self.message = f"Reading by {order}"
         self.refresh_view()
 
     def action_jump(self) -> None:
-        project = self.tapp.project
+        project = self.project
         items: list[PickerItem] = []
         for q in project.questions_in_order():
             items.append(PickerItem(f"q:{q.id}", f"{q.key}  {one_line(q.text, 70)}",
@@ -328,7 +229,7 @@ class CodingScreen(Screen):
             if not result or not result.item:
                 return
             self.nav.set_filter(result.item.payload)
-            self._message = f"Filter: {result.item.payload.describe()}" if result.item.payload else "No filter"
+            self.message = f"Filter: {result.item.payload.describe()}" if result.item.payload else "No filter"
             self._reset_selection()
             self.refresh_view()
 
@@ -340,7 +241,7 @@ class CodingScreen(Screen):
         r = self.nav.current
         if r is None:
             return
-        self._message = ""
+        self.message = ""
         self.selection = new.clamp(r.text)
         self.refresh_view()
 
@@ -382,25 +283,13 @@ class CodingScreen(Screen):
     # -- coding ------------------------------------------------------------------------------
 
     def _code_items(self) -> list[PickerItem]:
-        project = self.tapp.project
-        recent = self.tapp.session.recent_codes
+        recent = self.session.recent_codes
         rank_of = {cid: i for i, cid in enumerate(recent)}
-        codes = project.codes()
+        codes = self.project.codes()
         codes.sort(key=lambda c: (rank_of.get(c.id, 99), c.name.casefold()))
-        items = []
-        for c in codes:
-            detail = c.kind + (f" · {one_line(c.description, 50)}" if c.description else "")
-            items.append(PickerItem(c.id, c.name, detail, payload=c.id,
-                                    style=colour_for(c.id, c.colour)))
-        return items
-
-    def _create_items(self, query: str) -> list[PickerItem]:
-        name = " ".join(query.split())
-        if not name or self.tapp.project.code_by_name(name) is not None:
-            return []
-        return [PickerItem(f"{CREATE}:{kind}", f"+ new {kind} code “{name}”", payload=None,
-                           sticky=True, search=name, style="bold")
-                for kind in (SEMANTIC, LATENT)]
+        return [PickerItem(c.id, c.name, c.kind + (f" · {one_line(c.description, 50)}"
+                                                   if c.description else ""),
+                           payload=c.id, style=colour_for(c.id, c.colour)) for c in codes]
 
     def action_code(self) -> None:
         r = self.nav.current
@@ -413,10 +302,9 @@ class CodingScreen(Screen):
         def chosen(result: PickResult | None) -> None:
             if not result or not result.items:
                 return
-            first = result.items[0]
-            session = self.tapp.session
-            if first.key.startswith(CREATE + ":"):
-                kind = first.key.split(":", 1)[1]
+            kind = new_code_kind(result.items[0])
+            session = self.session
+            if kind is not None:
                 assert kind in CODE_KINDS
                 name = " ".join(result.query.split())
                 outcome = session.create_and_apply(r.id, self.selection.start, self.selection.end,
@@ -428,19 +316,19 @@ class CodingScreen(Screen):
             self.refresh_view()
 
         self.app.push_screen(PickerScreen(title, self._code_items(), multi=True,
-                                          extra=self._create_items,
+                                          extra=lambda query: new_code_items(self.project, query),
                                           placeholder="type a code (new names can be created)…"),
                              chosen)
 
     def action_recent(self, number: int) -> None:
         r = self.nav.current
-        recent = self.tapp.session.recent_codes
+        recent = self.session.recent_codes
         if r is None:
             return
         if number > len(recent):
             self.say(f"No recent code on {number} yet")
             return
-        outcome = self.tapp.session.apply_codes(r.id, self.selection.start, self.selection.end,
+        outcome = self.session.apply_codes(r.id, self.selection.start, self.selection.end,
                                                 [recent[number - 1]])
         self.say(outcome.message)
         self.refresh_view()
@@ -449,7 +337,7 @@ class CodingScreen(Screen):
         r = self.nav.current
         if r is None:
             return []
-        return [c for c in self.tapp.project.codings_for(r.id) if c.coder == self.tapp.session.coder]
+        return [c for c in self.project.codings_for(r.id) if c.coder == self.session.coder]
 
     def action_remove(self) -> None:
         r = self.nav.current
@@ -460,19 +348,19 @@ class CodingScreen(Screen):
         overlapping = [c for c in mine if c.start < self.selection.end and self.selection.start < c.end]
         if len(mine) == 1 or (len(overlapping) == 1 and not self.selection.is_whole(r.text)):
             target = mine[0] if len(mine) == 1 else overlapping[0]
-            self.say(self.tapp.session.remove_coding(target.id).message + " (u undoes)")
+            self.say(self.session.remove_coding(target.id).message + " (u undoes)")
             self.refresh_view()
             return
         items = []
         for c in mine:
             n = self._numbers.get(c.id, 0)
-            items.append(PickerItem(c.id, f"{n}  {self.tapp.project.code_name(c.code_id)}",
+            items.append(PickerItem(c.id, f"{n}  {self.project.code_name(c.code_id)}",
                                     one_line(r.text[c.start:c.end], 50), payload=c.id))
 
         def chosen(result: PickResult | None) -> None:
             if not result:
                 return
-            messages = [self.tapp.session.remove_coding(item.payload).message for item in result.items]
+            messages = [self.session.remove_coding(item.payload).message for item in result.items]
             self.say("; ".join(messages) + " (u undoes)")
             self.refresh_view()
 
@@ -481,94 +369,61 @@ class CodingScreen(Screen):
     def action_toggle_done(self) -> None:
         r = self.nav.current
         if r:
-            self.say(self.tapp.session.toggle_done(r.id).message)
+            self.say(self.session.toggle_done(r.id).message)
 
     def action_undo(self) -> None:
-        self.say(self.tapp.session.undo().message)
+        self.say(self.session.undo().message)
         self.refresh_view()
 
     def action_redo(self) -> None:
-        self.say(self.tapp.session.redo().message)
+        self.say(self.session.redo().message)
         self.refresh_view()
 
     def action_memo(self) -> None:
         r = self.nav.current
         if r is None:
             return
-        session = self.tapp.session
-        mine = session.my_memo("response", r.id)
-        others = []
-        if not self.tapp.blind:
-            for m in self.tapp.project.memos_for("response", r.id):
-                if m.coder != session.coder:
-                    others.append((f"{m.coder}, {stamp_local(m.created)}", m.text))
-        part = self.tapp.project.participants.get(r.participant_id)
-        q = self.tapp.project.questions.get(r.question_id)
-        title = f"Memo on {part.pid if part else '?'} {q.key if q else '?'} (by {session.coder})"
-
-        def saved(text: str | None) -> None:
-            if text is None:
-                return
-            self.say(session.save_memo("response", r.id, text).message)
-
-        from .dialogs import MemoScreen  # (TextArea loads when first needed, not at start-up)
-
-        self.app.push_screen(MemoScreen(title, mine.text if mine else "", others), saved)
+        part = self.project.participants.get(r.participant_id)
+        q = self.project.questions.get(r.question_id)
+        open_memo(self, "response", r.id, f"Memo on {part.pid if part else '?'} {q.key if q else '?'}",
+                  dated=True)
 
     def action_toggle_view(self) -> None:
-        if self.tapp.blind:
+        if self.lens.blind:
             self.say("Blind coding: only your own codings are shown")
             return
         self.show_all_coders = not self.show_all_coders
-        self._message = "Showing everyone's codings" if self.show_all_coders else "Showing only yours"
+        self.message = "Showing everyone's codings" if self.show_all_coders else "Showing only yours"
         self.refresh_view()
 
     def action_copy_quote(self) -> None:
-        from ..clip import copy_text
         from ...quotes import quote
 
         r = self.nav.current
         if r is None:
             return
         extract = self.selection.extract(r.text)
-        text = quote(extract, self.tapp.session.attribution(r))
-        copy_text(self.tapp, text, "the quote" if not self.selection.is_whole(r.text) else "the answer as a quote")
+        text = quote(extract, self.session.attribution(r))
+        self.copy(text, "the quote" if not self.selection.is_whole(r.text) else "the answer as a quote")
 
     def action_codebook(self) -> None:
-        from .codebook import CodebookScreen
-
-        self.app.push_screen(CodebookScreen())
+        self.open("codebook")
 
     def action_themes(self) -> None:
-        from .themes import ThemesScreen
-
-        self.app.push_screen(ThemesScreen())
-
-    def _not_blind(self, what: str) -> bool:
-        if self.tapp.blind:
-            self.say(f"Blind coding: {what} shows other coders' work (turn blind coding off in Ctrl+P)")
-            return False
-        return True
+        self.open("themes")
 
     def action_agreement(self) -> None:
-        if self._not_blind("agreement"):
-            from .team import AgreementScreen
-
-            self.app.push_screen(AgreementScreen())
+        if not self.refuse_if_blind("agreement"):
+            self.open("agreement")
 
     def action_review(self) -> None:
-        if not self._not_blind("the review"):
-            return
-        from .team import ReviewScreen, pick_coder
-
-        pick_coder(self.tapp, "Review whose work?", lambda coder: self.app.push_screen(ReviewScreen(coder)),
-                   exclude={self.tapp.session.coder, "consensus"})
+        if not self.refuse_if_blind("the review"):
+            pick_coder(self, "Review whose work?", lambda coder: self.open("review", coder=coder),
+                       exclude={self.session.coder, "consensus"})
 
     def action_questions(self) -> None:
-        if self._not_blind("the reviewers' questions"):
-            from .team import QuestionsScreen
-
-            self.app.push_screen(QuestionsScreen())
+        if not self.refuse_if_blind("the reviewers' questions"):
+            self.open("questions")
 
     def action_back(self) -> None:
         if self.in_context:

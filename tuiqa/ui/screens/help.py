@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Mapping
+
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -29,8 +31,9 @@ def key_label(keys: str) -> str:
     return " / ".join(out)
 
 
-def binding_rows(screen_cls) -> list[tuple[str, str]]:
-    """(keys, what they do) for every binding of a screen; numbered twins (1…9) fold into one."""
+def binding_rows(screen_cls, keymap: Mapping[str, str] | None = None) -> list[tuple[str, str]]:
+    """(keys, what they do) for every binding of a screen, with the keys the user's ``keymap``
+    gives (binding id -> keys); numbered twins (1…9) fold into one."""
     rows: list[tuple[str, str]] = []
     for b in screen_cls.BINDINGS:
         if not isinstance(b, Binding):
@@ -40,7 +43,8 @@ def binding_rows(screen_cls) -> list[tuple[str, str]]:
             if description.endswith(" 1"):
                 rows.append(("1 … 9", description[:-2] + " 1 … 9"))
             continue
-        rows.append((key_label(b.key), description))
+        keys = (keymap or {}).get(b.id or "", b.key)
+        rows.append((key_label(keys), description))
     return rows
 
 

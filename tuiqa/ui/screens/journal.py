@@ -6,20 +6,18 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from ...model import Memo
 from ...store.stamps import stamp_local
-from ...text import display_text
-from ..render import plain
-from ..widgets.highlighted import highlighted
-from .dialogs import ConfirmScreen, MemoScreen
-
-PROJECT = "project"
+from ..base import ListScreen
+from ..dialogs.basic import ConfirmScreen, MemoScreen
+from ..views import journal as view
+from ..views.status import status_line
 
 
-class JournalScreen(Screen):
+class JournalScreen(ListScreen):
     HELP_GROUP = "Reflexive journal"
     BINDINGS = [
         Binding("escape", "back", "Back", id="journal.back"),
@@ -34,11 +32,6 @@ class JournalScreen(Screen):
         super().__init__()
         self._ids: list[str] = []
         self._query = ""
-        self._message = ""
-
-    @property
-    def target_id(self) -> str:
-        return self.app.project.store.meta.get("project_id", "")  # type: ignore[attr-defined]
 
     def compose(self) -> ComposeResult:
         yield Static(Text("Reflexive journal", style="bold"), id="journal-title")
@@ -49,52 +42,26 @@ class JournalScreen(Screen):
 
     def on_mount(self) -> None:
         self.query_one(Input).cursor_blink = False
-        self.refresh_list()
-        self.query_one(OptionList).focus()
 
-    def entries(self):
-        app = self.app
-        memos = app.project.memos_for(PROJECT, self.target_id)  # type: ignore[attr-defined]
-        if app.blind:  # type: ignore[attr-defined]
-            memos = [m for m in memos if m.coder == app.session.coder]  # type: ignore[attr-defined]
-        q = self._query.casefold().strip()
-        if q:
-            memos = [m for m in memos if q in m.text.casefold() or q in m.coder.casefold()]
-        return sorted(memos, key=lambda m: m.created, reverse=True)
+    def redraw(self) -> None:
+        self.refresh_list()
 
     def refresh_list(self) -> None:
-        entries = self.entries()
+        self.drawn()
+        entries = view.entries(self.project, self.lens, self._query)
         self._ids = [m.id for m in entries]
-        options = []
-        for m in entries:
-            t = Text(end="")
-            t.append(stamp_local(m.created), style="bold")
-            t.append(f" · {m.coder}", style="italic")
-            if m.updated != m.created:
-                t.append(f" (edited {stamp_local(m.updated)})", style="dim")
-            t.append("\n")
-            t.append(display_text(m.text))
-            options.append(Option(t))
         ol = self.query_one(OptionList)
-        ol.set_options(options)
-        if options:
+        ol.set_options([Option(view.entry(m)) for m in entries])
+        if entries:
             ol.highlighted = 0
-        status = Text(end="", no_wrap=not self._message, overflow="ellipsis")
-        status.append_text(plain(self._message, style="italic") if self._message else
-                           Text(f"{len(entries)} entr{'y' if len(entries) == 1 else 'ies'} · n new · "
-                                "e edit yours · / search", style="dim"))
-        self.query_one("#journal-status", Static).update(status)
+        self.query_one("#journal-status", Static).update(status_line(self.message, view.hint(len(entries))))
 
-    def say(self, message: str) -> None:
-        self._message = message
-        self.refresh_list()
-
-    def current(self):
-        mid = highlighted(self.query_one(OptionList), self._ids)
-        return None if mid is None else self.app.project.state.table("memo").get(mid)  # type: ignore[attr-defined]
+    def current(self) -> Memo | None:
+        mid = self.highlighted_item(self._ids)
+        return None if mid is None else self.project.memo(mid)
 
     def action_new(self) -> None:
-        session = self.app.session  # type: ignore[attr-defined]
+        session = self.session
 
         def saved(text: str | None) -> None:
             if text is not None:
@@ -104,7 +71,7 @@ class JournalScreen(Screen):
 
     def action_edit(self) -> None:
         m = self.current()
-        session = self.app.session  # type: ignore[attr-defined]
+        session = self.session
         if m is None:
             return
         if m.coder != session.coder:
@@ -117,14 +84,12 @@ class JournalScreen(Screen):
 
         self.app.push_screen(MemoScreen(f"Journal entry of {stamp_local(m.created)}", m.text), saved)
 
-    @on(OptionList.OptionSelected)
-    def _selected(self, event: OptionList.OptionSelected) -> None:
-        event.stop()
+    def row_chosen(self) -> None:
         self.action_edit()
 
     def action_delete(self) -> None:
         m = self.current()
-        session = self.app.session  # type: ignore[attr-defined]
+        session = self.session
         if m is None or m.coder != session.coder:
             self.say("You can delete only your own entries")
             return
@@ -158,6 +123,3 @@ class JournalScreen(Screen):
             self.query_one(OptionList).focus()
             return
         self.app.pop_screen()
-
-    def project_changed(self) -> None:
-        self.refresh_list()

@@ -7,18 +7,20 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
 from ... import quotes
+from ..base import ProjectModal
 
 
-class TemplateScreen(ModalScreen[None]):
+class TemplateScreen(ProjectModal[str]):
+    """Dismissed with what saving did (for the screen below to say), or "" when cancelled."""
+
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="template.cancel")]
 
     def compose(self) -> ComposeResult:
-        session = self.app.session  # type: ignore[attr-defined]
-        attrs = self.app.project.attributes  # type: ignore[attr-defined]
+        session = self.session
+        attrs = self.project.attributes
         with Vertical(id="template", classes="dialog"):
             yield Static(Text("Quote attribution template", style="bold"))
             yield Static(Text(
@@ -40,7 +42,7 @@ class TemplateScreen(ModalScreen[None]):
         self._preview(event.value)
 
     def _preview(self, template: str) -> None:
-        project = self.app.project  # type: ignore[attr-defined]
+        project = self.project
         out = Text()
         try:
             quotes.parse(template, project.attributes)
@@ -55,13 +57,10 @@ class TemplateScreen(ModalScreen[None]):
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
         try:
-            outcome = self.app.session.set_quote_template(event.value)  # type: ignore[attr-defined]
+            outcome = self.session.set_quote_template(event.value)
         except quotes.TemplateError:
             return  # the preview already says what is wrong
-        say = getattr(self.app.screen_stack[-2], "say", None)
-        if say:
-            say(outcome.message)
-        self.dismiss(None)
+        self.dismiss(outcome.message)
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        self.dismiss("")

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Input, RadioButton, RadioSet, Static, TextArea, Tree
 
 from ... import themes as T
@@ -17,20 +16,19 @@ from ...colours import colour_for
 from ...model import THEME_STATUSES
 from ...project import ChangeError
 from ...text import one_line
-from ..render import plain
-from .dialogs import ConfirmScreen, InputScreen
-from .picker import PickerItem, PickerScreen, PickResult
-from .project_view import ProjectView
-
-if TYPE_CHECKING:
-    from ..app import TuiqaApp
+from ..actions import open_memo
+from ..base import ProjectModal, ProjectScreen
+from ..dialogs.basic import ConfirmScreen, InputScreen
+from ..dialogs.picker import PickerItem, PickerScreen, PickResult
+from ..views import themes as view
+from ..views.status import status_line
 
 UNASSIGNED = "pile:unassigned"
 INLINE_CODES = 400
 MISC = "pile:misc"
 
 
-class ThemesScreen(ProjectView, Screen):
+class ThemesScreen(ProjectScreen):
     """Build the thematic map. Enter reviews a theme (or a code's extracts)."""
 
     HELP_GROUP = "Themes"
@@ -60,14 +58,9 @@ class ThemesScreen(ProjectView, Screen):
         super().__init__()
         self._map: T.ThemeMap | None = None
         self._counts: dict[str, T.Counts] = {}
-        self._message = ""
         self._collapsed: set[str] = set()
         self._expanded: set[str] = set()
         self._lazy: dict[str, list[str]] = {}
-
-    @property
-    def tapp(self) -> TuiqaApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         yield Static(id="themes-title")
@@ -91,8 +84,7 @@ class ThemesScreen(ProjectView, Screen):
 
     def refresh_tree(self, keep: str | None = None) -> None:
         self.drawn()
-        app = self.tapp
-        project = app.project
+        project = self.project
         tree = self.query_one(Tree)
         if keep is None:
             keep = self.current_key()
@@ -101,7 +93,7 @@ class ThemesScreen(ProjectView, Screen):
                 (self._collapsed.add if not node.is_expanded else self._collapsed.discard)(node.data[1])
                 (self._expanded.add if node.is_expanded else self._expanded.discard)(node.data[1])
         self._map = T.build(project)
-        self._counts = T.counts(project, self._map, app.visible_coder)
+        self._counts = view.counts(project, self._map, self.lens)
         tree.clear()
         cursor_node = None
         # With many codes, a theme's code leaves are made when it is first unfolded (Textual's
@@ -141,7 +133,7 @@ class ThemesScreen(ProjectView, Screen):
                                   (UNASSIGNED, "Unassigned codes", self._map.unassigned)):
             keep_here = keep is not None and keep.startswith(key + "/")
             open_ = wants_open(key) or keep_here
-            pile = tree.root.add(Text(f"{title} · {len(codes)}", style="italic"), data=("pile", key),
+            pile = tree.root.add(view.pile_label(title, len(codes)), data=("pile", key),
                                  expand=open_, allow_expand=bool(codes))
             if key == keep:
                 cursor_node = pile
@@ -157,7 +149,7 @@ class ThemesScreen(ProjectView, Screen):
 
     @staticmethod
     def _put_cursor(tree, node) -> None:
-        tree._tree_lines  # (re)number the lines now: a node's line is known only after that
+        tree.last_line  # (re)number the lines now: a node's line is known only after that
         tree.move_cursor(node)
 
     def _all_nodes(self, node):
@@ -166,54 +158,19 @@ class ThemesScreen(ProjectView, Screen):
             yield from self._all_nodes(child)
 
     def _theme_label(self, node: T.Node) -> Text:
-        c = self._counts.get(node.id, T.Counts(0, 0, 0))
-        label = Text(end="")
-        if node.level == T.OVERARCHING:
-            label.append("◆ ", style="bold")
-            label.append_text(plain(node.theme.name, style="bold underline"))
-        elif node.level == T.SUBTHEME:
-            label.append("◦ ", style="dim")
-            label.append_text(plain(node.theme.name, style="italic"))
-        else:
-            label.append("● ")
-            label.append_text(plain(node.theme.name, style="bold"))
-        if node.theme.status != "candidate":
-            label.append(f" [{node.theme.status}]", style="green" if node.theme.status == "final" else "cyan")
-        label.append(f"  {c.codes}c {c.extracts}e {c.participants}p", style="dim")
-        return label
+        return view.theme_label(node, self._counts.get(node.id))
 
     def _code_label(self, cid: str) -> Text:
-        code = self.tapp.project.code(cid)
-        c = self._counts.get(f"code:{cid}", T.Counts(1, 0, 0))
-        label = plain(code.name if code else "?", style=colour_for(cid, code.colour if code else ""))
-        label.append(f"  {c.extracts}e {c.participants}p", style="dim")
-        held = self._map.themes_of_code.get(cid, []) if self._map else []
-        if len(held) > 1:
-            label.append(f"  (in {len(held)} themes)", style="dim italic")
-        return label
+        return view.code_label(self.project, self._map, cid, self._counts.get(f"code:{cid}"))
 
     def _update_title(self) -> None:
-        m = self._map
-        if m is None:
+        if self._map is None:
             return
-        text = Text(end="", no_wrap=True, overflow="ellipsis")
-        text.append("Themes", style="bold")
-        levels = [n.level for n in m.by_id.values()]
-        text.append(f"  {levels.count(T.OVERARCHING)} overarching · {T.plural(levels.count(T.THEME), 'theme')} · "
-                    f"{T.plural(levels.count(T.SUBTHEME), 'sub-theme')} · {len(m.unassigned)} unassigned · "
-                    f"{len(m.miscellaneous)} in miscellaneous")
-        self.query_one("#themes-title", Static).update(text)
-        status = Text(end="", no_wrap=not self._message, overflow="ellipsis")
-        if self._message:
-            status.append_text(plain(self._message, style="italic"))
-        else:
-            status.append("n theme · s sub-theme · O overarching · a assign · e edit · M map · V versions",
-                          style="dim")
-        self.query_one("#themes-status", Static).update(status)
+        self.query_one("#themes-title", Static).update(view.title(self._map))
+        self.show_message()
 
-    def say(self, message: str) -> None:
-        self._message = message
-        self._update_title()
+    def show_message(self) -> None:
+        self.query_one("#themes-status", Static).update(status_line(self.message, view.HINT))
 
     @on(Tree.NodeHighlighted)
     def _highlighted(self, event) -> None:
@@ -231,31 +188,12 @@ class ThemesScreen(ProjectView, Screen):
                 node.add_leaf(self._code_label(cid), data=("code", f"{key}/{cid}"))
 
     def _update_detail(self) -> None:
-        detail = Text(end="")
         kind, key = self.current() or (None, None)
-        project = self.tapp.project
+        detail = Text(end="")
         if kind == "theme" and self._map and key in self._map.by_id:
-            node = self._map.by_id[key]
-            t = node.theme
-            detail.append(f"{node.level} · {t.status}", style="dim")
-            if t.concept:
-                detail.append("\nConcept: ", style="bold")
-                detail.append_text(plain(t.concept, limit=200))
-            if t.description:
-                detail.append("\n")
-                detail.append_text(plain(t.description, style="italic", limit=200))
-            for m in project.memos_for("theme", key):
-                if self.tapp.blind and m.coder != self.tapp.session.coder:
-                    continue
-                detail.append(f"\n✎ {m.coder}: ", style="dim")
-                detail.append_text(plain(m.text, limit=120))
-        elif kind == "code" and self._map:
-            cid = key.split("/", 1)[1]
-            held = [self._map.by_id[t].theme.name for t in self._map.themes_of_code.get(cid, [])
-                    if t in self._map.by_id]
-            detail.append_text(plain(project.code_name(cid), style="bold"))
-            detail.append("  in: " + (", ".join(one_line(h) for h in held) if held else "no theme"),
-                          style="dim")
+            detail = view.theme_detail(self.project, self._map.by_id[key], self.lens)
+        elif kind == "code" and self._map and key:
+            detail = view.code_detail(self.project, self._map, key.split("/", 1)[1])
         self.query_one("#themes-detail", Static).update(detail)
 
     # -- where am I ----------------------------------------------------------------------------
@@ -290,9 +228,6 @@ class ThemesScreen(ProjectView, Screen):
 
     # -- actions -----------------------------------------------------------------------------
 
-    def action_back(self) -> None:
-        self.app.pop_screen()
-
     def _ask_name(self, title: str, then) -> None:
         def answered(value: str | None) -> None:
             if value is not None and value.strip():
@@ -302,7 +237,7 @@ class ThemesScreen(ProjectView, Screen):
 
     def _create(self, name: str, parent_id: str | None, overarching: bool) -> None:
         try:
-            outcome, ident = self.tapp.session.create_theme(name, parent_id=parent_id,
+            outcome, ident = self.session.create_theme(name, parent_id=parent_id,
                                                             overarching=overarching)
         except ChangeError as exc:
             self.say(str(exc))
@@ -334,7 +269,7 @@ class ThemesScreen(ProjectView, Screen):
         if tid is None:
             self.say("Highlight the theme to assign codes to")
             return
-        project = self.tapp.project
+        project = self.project
         here = set(self._map.by_id[tid].code_ids) if self._map else set()
         held = self._map.themes_of_code if self._map else {}
         items = []
@@ -351,7 +286,7 @@ class ThemesScreen(ProjectView, Screen):
 
         def chosen(result: PickResult | None) -> None:
             if result and result.items:
-                self.say(self.tapp.session.assign_codes(tid, [i.payload for i in result.items]).message)
+                self.say(self.session.assign_codes(tid, [i.payload for i in result.items]).message)
                 self.refresh_tree(keep=tid)
 
         name = one_line(self._map.by_id[tid].theme.name, 40) if self._map else ""
@@ -365,12 +300,12 @@ class ThemesScreen(ProjectView, Screen):
             return
         where, cid = code
         if where == MISC:
-            self.say(self.tapp.session.park_code(cid, False).message)
+            self.say(self.session.park_code(cid, False).message)
         elif where == UNASSIGNED:
             self.say("That code is under no theme")
             return
         else:
-            self.say(self.tapp.session.unassign_code(where, cid).message)
+            self.say(self.session.unassign_code(where, cid).message)
         self.refresh_tree()
 
     def action_park(self) -> None:
@@ -380,9 +315,9 @@ class ThemesScreen(ProjectView, Screen):
             return
         where, cid = code
         if where == MISC:
-            self.say(self.tapp.session.park_code(cid, False).message)
+            self.say(self.session.park_code(cid, False).message)
         elif where == UNASSIGNED:
-            self.say(self.tapp.session.park_code(cid, True).message)
+            self.say(self.session.park_code(cid, True).message)
         else:
             self.say("Only codes under no theme can be parked: take it out of its themes first (x)")
             return
@@ -404,7 +339,7 @@ class ThemesScreen(ProjectView, Screen):
         def answered(value: str | None) -> None:
             if value is not None:
                 try:
-                    self.say(self.tapp.session.edit_theme(tid, name=value).message)
+                    self.say(self.session.edit_theme(tid, name=value).message)
                 except ChangeError as exc:
                     self.say(str(exc))
                 self.refresh_tree(keep=tid)
@@ -414,32 +349,18 @@ class ThemesScreen(ProjectView, Screen):
     def action_edit(self) -> None:
         tid = self._theme_or_say()
         if tid is not None:
-            self.app.push_screen(ThemeEditScreen(tid))
+            self.app.push_screen(ThemeEditScreen(tid), lambda message: self.say(message) if message else None)
 
     def action_memo(self) -> None:
         tid = self._theme_or_say()
-        if tid is None:
-            return
-        from .dialogs import MemoScreen
-
-        session = self.tapp.session
-        mine = session.my_memo("theme", tid)
-        others = [(m.coder, m.text) for m in self.tapp.project.memos_for("theme", tid)
-                  if m.coder != session.coder and not self.tapp.blind]
-
-        def saved(text: str | None) -> None:
-            if text is not None:
-                self.say(session.save_memo("theme", tid, text).message)
-                self._update_detail()
-
-        self.app.push_screen(MemoScreen(f"Memo on the theme (by {session.coder})",
-                                        mine.text if mine else "", others), saved)
+        if tid is not None:
+            open_memo(self, "theme", tid, "Memo on the theme", then=self._update_detail)
 
     def action_move(self) -> None:
         tid = self._theme_or_say()
         if tid is None or self._map is None:
             return
-        banned = T.descendants(self.tapp.project, tid) | {tid}
+        banned = T.descendants(self.project, tid) | {tid}
         items = [PickerItem("top", "(the top level)", payload=None)]
         for node in self._map.by_id.values():
             if node.id in banned:
@@ -449,7 +370,7 @@ class ThemesScreen(ProjectView, Screen):
         def chosen(result: PickResult | None) -> None:
             if result and result.item:
                 try:
-                    self.say(self.tapp.session.move_theme(tid, result.item.payload).message)
+                    self.say(self.session.move_theme(tid, result.item.payload).message)
                 except ChangeError as exc:
                     self.say(str(exc))
                 self.refresh_tree(keep=tid)
@@ -460,7 +381,7 @@ class ThemesScreen(ProjectView, Screen):
     def action_reorder(self, delta: int) -> None:
         tid = self._theme_or_say()
         if tid is not None:
-            self.say(self.tapp.session.reorder_theme(tid, delta).message)
+            self.say(self.session.reorder_theme(tid, delta).message)
             self.refresh_tree(keep=tid)
 
     def action_delete(self) -> None:
@@ -471,7 +392,7 @@ class ThemesScreen(ProjectView, Screen):
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self.say(self.tapp.session.delete_theme(tid).message)
+                self.say(self.session.delete_theme(tid).message)
                 self.refresh_tree()
 
         self.app.push_screen(ConfirmScreen(
@@ -481,24 +402,13 @@ class ThemesScreen(ProjectView, Screen):
             answered)
 
     def action_map(self) -> None:
-        from .map import MapScreen
-
-        self.app.push_screen(MapScreen())
+        self.open("map")
 
     def action_versions(self) -> None:
-        from .map import VersionsScreen
-
-        self.app.push_screen(VersionsScreen())
+        self.open("versions")
 
     def action_groups(self) -> None:
-        from .groups import CompareScreen
-
-        def rows(project):
-            m = T.build(project)
-            return [(node.id, ("  " * node.depth) + node.theme.name, node.all_code_ids())
-                    for root in m.roots for node in root.walk()]
-
-        self.app.push_screen(CompareScreen(rows_for=rows, what="theme"))
+        self.open("compare", what="theme")
 
     @on(Tree.NodeSelected)
     def _selected(self, event) -> None:
@@ -508,25 +418,22 @@ class ThemesScreen(ProjectView, Screen):
             return
         kind, key = cur
         if kind == "theme":
-            from .theme_review import ThemeReviewScreen
-
-            self.app.push_screen(ThemeReviewScreen(key))
+            self.open("theme_review", theme_id=key)
         elif kind == "code":
-            from .extracts import ExtractsScreen
-
-            self.app.push_screen(ExtractsScreen(key.split("/", 1)[1]))
+            self.open("extracts", code_id=key.split("/", 1)[1])
 
     def action_undo(self) -> None:
-        self.say(self.tapp.session.undo().message)
+        self.say(self.session.undo().message)
         self.refresh_tree()
 
     def action_redo(self) -> None:
-        self.say(self.tapp.session.redo().message)
+        self.say(self.session.redo().message)
         self.refresh_tree()
 
 
-class ThemeEditScreen(ModalScreen[None]):
-    """Name, central organising concept, description, status of a theme."""
+class ThemeEditScreen(ProjectModal[str]):
+    """Name, central organising concept, description, status of a theme (dismissed with what
+    saving it did, for the screen below to say)."""
 
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", id="theme_edit.save", priority=True),
@@ -538,7 +445,8 @@ class ThemeEditScreen(ModalScreen[None]):
         self.theme_id = theme_id
 
     def compose(self) -> ComposeResult:
-        theme = self.app.project.state.table("theme")[self.theme_id]  # type: ignore[attr-defined]
+        theme = self.project.theme(self.theme_id)
+        assert theme is not None
         with Vertical(id="theme-edit", classes="dialog"):
             yield Static(Text(f"Edit the theme “{one_line(theme.name, 50)}”", style="bold"))
             yield Static(Text("Name", style="dim"))
@@ -561,17 +469,14 @@ class ThemeEditScreen(ModalScreen[None]):
         status = next((s for s in THEME_STATUSES if self.query_one(f"#status-{s}", RadioButton).value),
                       "candidate")
         try:
-            outcome = self.app.session.edit_theme(  # type: ignore[attr-defined]
+            outcome = self.session.edit_theme(
                 self.theme_id, name=self.query_one("#theme-name", Input).value,
                 concept=self.query_one("#theme-concept", Input).value,
                 description=self.query_one("#theme-description", TextArea).text, status=status)
         except ChangeError as exc:
             self.query_one("#theme-hint", Static).update(Text(str(exc), style="bold red"))
             return
-        below = self.app.screen_stack[-2]
-        if hasattr(below, "say"):
-            below.say(outcome.message)
-        self.dismiss(None)
+        self.dismiss(outcome.message)
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        self.dismiss("")

@@ -31,13 +31,13 @@ class RowList(ScrollView, Generic[T], can_focus=True):
     """
     COMPONENT_CLASSES = {"rowlist--cursor"}
     BINDINGS = [
-        Binding("up", "cursor(-1)", "Up", show=False),
-        Binding("down", "cursor(1)", "Down", show=False),
-        Binding("pageup", "page(-1)", "Page up", show=False),
-        Binding("pagedown", "page(1)", "Page down", show=False),
-        Binding("home", "edge(0)", "First", show=False),
-        Binding("end", "edge(1)", "Last", show=False),
-        Binding("enter", "select", "Select", show=False),
+        Binding("up", "cursor(-1)", "Up", show=False, id="list.up"),
+        Binding("down", "cursor(1)", "Down", show=False, id="list.down"),
+        Binding("pageup", "page(-1)", "Page up", show=False, id="list.page_up"),
+        Binding("pagedown", "page(1)", "Page down", show=False, id="list.page_down"),
+        Binding("home", "edge(0)", "First", show=False, id="list.first"),
+        Binding("end", "edge(1)", "Last", show=False, id="list.last"),
+        Binding("enter", "select", "Select", show=False, id="list.select"),
     ]
 
     @dataclass
@@ -199,20 +199,3 @@ class RowList(ScrollView, Generic[T], can_focus=True):
             self.move_to(index)
             if event.chain >= 2:
                 self.action_select()
-
-
-
-def cells(*columns: tuple[Text | str, int], gap: int = 1) -> Text:
-    """Lay out fixed-width columns on one line (text is cut with … or padded to its width);
-    a width of 0 means "the rest"."""
-    out = Text(end="", no_wrap=True)
-    for i, (value, width) in enumerate(columns):
-        text = value if isinstance(value, Text) else Text(value)
-        text = text.copy()
-        text.no_wrap = True
-        if width > 0:
-            text.truncate(width, overflow="ellipsis", pad=True)
-        if i:
-            out.append(" " * gap)
-        out.append_text(text)
-    return out

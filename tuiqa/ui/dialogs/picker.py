@@ -116,7 +116,8 @@ class PickerScreen(ModalScreen[PickResult | None]):
         with Vertical(id="picker"):
             yield Static(Text(self.title_text, style="bold"), id="picker-title")
             yield QueryLine(self.placeholder, id="picker-input")
-            rows = RowList(lambda row, width: self._prompt(*row), id="picker-list",
+            rows: RowList[tuple[PickerItem, list[int]]] = RowList(
+                lambda row, width: self._prompt(*row), id="picker-list",
                            key=lambda row: row[0].key, fixed_rows=SHOWN + 4)
             rows.can_focus = False  # keys stay with the screen (see the module's docstring)
             yield rows
@@ -168,7 +169,8 @@ class PickerScreen(ModalScreen[PickResult | None]):
             matches = rank(query, self.items, key=PickerItem.haystack, limit=SHOWN)
         else:
             matches = [(item, []) for item in self.items[:SHOWN]]
-        sticky = [(item, []) for item in (self.extra(query) if self.extra else [])]
+        sticky: list[tuple[PickerItem, list[int]]] = [
+            (item, []) for item in (self.extra(query) if self.extra else [])]
         # "Create …" entries come first when no item holds the typed text as it stands, so Enter
         # after typing a new name creates it instead of applying a loose fuzzy match.
         folded = query.casefold()

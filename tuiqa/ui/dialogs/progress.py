@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import threading
-import time
 from typing import Any, Callable
 
 from rich.markup import escape
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.notifications import SeverityLevel
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
@@ -40,6 +40,7 @@ class ProgressScreen(ModalScreen[Any]):
         self.report = report
         self.writes = writes
         self.cancel = threading.Event()
+        self._waiting: tuple[Any] | None = None  # a result held while a screen is open above
 
     def compose(self) -> ComposeResult:
         with Vertical(id="progress", classes="dialog"):
@@ -73,7 +74,7 @@ class ProgressScreen(ModalScreen[Any]):
             self.query_one("#progress-hint", Static).update(
                 Text("Writing it all at once; Esc can no longer stop it", style="dim"))
 
-    def _finish(self, result: Any, message: str, severity: str) -> None:
+    def _finish(self, result: Any, message: str, severity: SeverityLevel) -> None:
         if message:
             self.app.notify(escape(message), severity=severity, timeout=8 if severity != "error" else 15)
         if self.is_current:
@@ -82,7 +83,7 @@ class ProgressScreen(ModalScreen[Any]):
             self._waiting = (result,)
 
     def on_screen_resume(self) -> None:
-        waiting = getattr(self, "_waiting", None)
+        waiting = self._waiting
         if waiting is not None:
             self.dismiss(waiting[0])
 
@@ -91,12 +92,3 @@ class ProgressScreen(ModalScreen[Any]):
 
     def action_cancel(self) -> None:
         self.cancel.set()
-
-
-def wait_until_loaded(project, cancel: threading.Event) -> None:
-    """On a worker thread: wait for a lazy open's background decoding, which the app's main
-    thread swaps in (work that reads every coding must not start on half of them)."""
-    while project.loading:
-        if cancel.is_set():
-            raise Cancelled
-        time.sleep(0.02)

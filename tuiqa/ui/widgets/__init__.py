@@ -1,0 +1,1 @@
+"""Widgets of tuiqa's own: the answer with its codings, a fast list of rows."""
