@@ -119,6 +119,7 @@ from .coefficients import (
     NO_UNITS,
     Interval,
     Stat,
+    no_variation,
     alpha_from_coincidences,
     chance_corrected,
     cohen_kappa,
@@ -419,6 +420,15 @@ class AgreementReport:
 # ``done`` mask to its number of units (answers, or characters), for every code alike.
 
 
+def _kappa_2x2(both: int, only_1: int, only_2: int, neither: int) -> Stat:
+    """Cohen's kappa of present/absent decisions (as :func:`cohen_kappa_from_table`, quicker)."""
+    n = both + only_1 + only_2 + neither
+    s = (both + only_1) * (both + only_2) + (only_2 + neither) * (only_1 + neither)
+    if s == n * n:
+        return undefined(NO_UNITS) if n == 0 else no_variation(PRESENT if both else ABSENT)
+    return Stat((n * (both + neither) - s) / (n * n - s))
+
+
 def _analyse(name: str, table: Mapping[int, int], totals: Mapping[int, int], coders: Sequence[str],
              empty_reason: str = NO_UNITS, found: Mapping[str, Interval] | None = None,
              **extra) -> CodeAgreement:
@@ -457,7 +467,7 @@ def _analyse(name: str, table: Mapping[int, int], totals: Mapping[int, int], cod
     # pairs of coders, each on the units both finished
     pairs = []
     if m == 2:
-        kappa = cohen_kappa_from_table([[hist[2], only[0]], [only[1], hist[0]]], (PRESENT, ABSENT))
+        kappa = _kappa_2x2(hist[2], only[0], only[1], hist[0])
         pairs.append(PairAgreement(tuple(coders), n_all, hist[2], (only[0], only[1]), hist[0], kappa))
     for i in range(m if m > 2 else 0):
         for j in range(i + 1, m):
@@ -475,9 +485,8 @@ def _analyse(name: str, table: Mapping[int, int], totals: Mapping[int, int], cod
                 elif p:
                     oj += c
             neither = units - both - oi - oj
-            kappa = cohen_kappa_from_table([[both, oi], [oj, neither]], (PRESENT, ABSENT)) if units \
-                else undefined(NO_PAIRABLE)
-            pairs.append(PairAgreement((coders[i], coders[j]), units, both, (oi, oj), neither, kappa))
+            pairs.append(PairAgreement((coders[i], coders[j]), units, both, (oi, oj), neither,
+                                       _kappa_2x2(both, oi, oj, neither) if units else undefined(NO_PAIRABLE)))
     mean_pairwise = mean_of([p.cohen_kappa for p in pairs], NO_PAIRABLE)[0]
 
     # everything else on the units finished by all
@@ -527,17 +536,18 @@ class _Tally:
     """Everything counted in one pass over the units."""
 
     m: int
+    unit: str = "answer"
     totals: dict[int, int] = field(default_factory=dict)          # done mask -> units
     tables: dict[str, dict[int, int]] = field(default_factory=dict)
     overlap: dict[str, OverlapCounts] = field(default_factory=dict)
+    corrections: dict[str, int] = field(default_factory=dict)     # see _segment_checks
     answers: int = 0                                               # answers with >= 2 finished
     answers_by_done: dict[int, int] = field(default_factory=dict)  # done mask -> answers
     # per-answer kappa (characters, two coders): code -> [sum, n, weighted sum, weight]
     answer_kappas: dict[str, list[float]] = field(default_factory=dict)
-    # for the bootstrap: per answer (done, size, who applied each code: a tuple of masks with
-    # answers as units, {mask: characters} with characters); per code [(answer, {mask: chars})]
-    unit: str = "answer"
-    corrections: dict[str, int] = field(default_factory=dict)     # see _segment_checks
+    # kept for the bootstrap (``keep``): per answer (done, size, who applied each code: a tuple
+    # of masks with answers as units, {mask: characters} with characters); per code
+    # [(answer, {mask: characters})] with characters
     keep: bool = False
     answer_rows: list[tuple[int, int, dict[int, int]]] = field(default_factory=list)
     code_rows: dict[str, list[tuple[int, dict[int, int]]]] = field(default_factory=dict)

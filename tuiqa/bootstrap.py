@@ -79,9 +79,12 @@ class TypeSpace:
 
     @staticmethod
     def _sum(x: np.ndarray, coef: Sequence[float], only: Sequence[bool] | None = None) -> np.ndarray:
-        """``sum_t coef[t] * x[..., t, :]`` (over the types where ``only`` holds)."""
-        weights = np.array([c if only is None or only[t] else 0.0 for t, c in enumerate(coef)], dtype=np.float64)
-        return weights @ x
+        """``sum_t coef[t] * x[..., t, :]`` in float64 (over the types where ``only`` holds)."""
+        total = np.zeros(x.shape[:-2] + x.shape[-1:])
+        for t, c in enumerate(coef):
+            if c and (only is None or only[t]):
+                total += c * x[..., t, :].astype(np.float64) if c != 1 else x[..., t, :]
+        return total
 
     # each takes float counts (..., T, resamples) and returns (values, defined) (..., resamples)
 
@@ -109,11 +112,22 @@ class TypeSpace:
         return (agree - pe) / np.where(ok, 1 - pe, 1.0), ok
 
     def cohen(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        a, b, c, d = (x[..., i, :] for i in range(4))
-        n = a + b + c + d
-        s = (a + b) * (a + c) + (c + d) * (b + d)
-        ok = (n > 0) & (s != n * n)
-        return (n * (a + d) - s) / np.where(ok, n * n - s, 1.0), ok
+        a, b, c, d = (x[..., i, :].astype(np.float64) for i in range(4))
+        n = a + b
+        n += c
+        n += d
+        s = (a + b) * (a + c)
+        s += (c + d) * (b + d)
+        den = n * n
+        den -= s
+        ok = den != 0
+        ok &= n > 0
+        den[~ok] = 1.0
+        num = a + d
+        num *= n
+        num -= s
+        num /= den
+        return num, ok
 
     def statistics(self) -> dict[str, Stat]:
         """Alpha and kappa: Cohen's with two coders, Fleiss' with more."""
@@ -127,18 +141,25 @@ def _rng(seed: int, stream: int) -> np.random.Generator:
 
 
 def _intervals(values: np.ndarray, ok: np.ndarray) -> list[Interval]:
-    """Percentile intervals of each row of ``values`` (rows x resamples); a row with an
-    undefined resample gets none."""
+    """Percentile intervals of each row of ``values`` (rows x resamples; reordered in place); a
+    row with an undefined resample gets none. Linear interpolation between order statistics, as
+    ``numpy.quantile`` does."""
     bad = (~ok).sum(axis=1)
+    values[~ok] = 0.0
+    resamples = values.shape[1]
     tail = (1 - LEVEL) / 2
-    bounds = np.quantile(np.where(ok, values, 0.0), [tail, 1 - tail], axis=1)
+    where = [(resamples - 1) * q for q in (tail, 1 - tail)]
+    ranks = sorted({k for h in where for k in (int(h), min(int(h) + 1, resamples - 1))})
+    values.partition(ranks, axis=1)
+    bounds = [values[:, int(h)] + (h - int(h)) * (values[:, min(int(h) + 1, resamples - 1)] - values[:, int(h)])
+              for h in where]
     out = []
     for j in range(values.shape[0]):
         if bad[j]:
-            out.append(Interval(None, None, f"undefined in {int(bad[j])} of {values.shape[1]} resamples "
+            out.append(Interval(None, None, f"undefined in {int(bad[j])} of {resamples} resamples "
                                             "(too few answers where the decisions vary)"))
         else:
-            out.append(Interval(float(bounds[0, j]), float(bounds[1, j])))
+            out.append(Interval(float(bounds[0][j]), float(bounds[1][j])))
     return out
 
 
@@ -150,9 +171,8 @@ def _collect(space: TypeSpace, chunks, width: int, resamples: int) -> list[dict[
     b0 = 0
     for x in chunks:
         b = x.shape[-1]
-        xf = x.astype(np.float64, copy=False)
         for name, fn in stats.items():
-            v, ok = fn(xf)
+            v, ok = fn(x)
             values[name][:, b0:b0 + b] = v
             oks[name][:, b0:b0 + b] = ok
         b0 += b
@@ -184,16 +204,15 @@ def code_intervals(counts: Sequence[Sequence[int]], space: TypeSpace, *, resampl
     group_of = np.array([r for r, _ in space.types])
     groups = sorted(set(group_of.tolist()))
     sizes = np.array([int(counts[0, group_of == g].sum()) for g in groups], dtype=np.int64)
-    layout = []  # per group: its types, each code's most common of them, position ranges, s
+    layout = []  # per group: its types, each code's most common of them, position ends, s
     for g, size in zip(groups, sizes):
         cols = np.flatnonzero(group_of == g)
         part = counts[:, cols]
         dom = part.argmax(axis=1)
         masked = part.copy()
         masked[rows, dom] = 0
-        hi = np.cumsum(masked, axis=1)
-        lo = hi - masked
-        layout.append((cols, cols[dom], hi.ravel(), lo.ravel(), int(hi.max()) if size else 0, int(size)))
+        hi = np.cumsum(masked, axis=1)  # type t takes positions hi[t-1] .. hi[t]
+        layout.append((cols, cols[dom], hi.ravel(), int(hi.max()) if size else 0, int(size)))
     rng = _rng(seed, 1)
     widest = max(s for *_, s, _ in layout)
     per_chunk = max(1, min(resamples, CHUNK_CELLS // max(codes * types, widest + 1)))
@@ -204,20 +223,22 @@ def code_intervals(counts: Sequence[Sequence[int]], space: TypeSpace, *, resampl
                 check()
             b = min(per_chunk, resamples - b0)
             drawn = rng.multinomial(n, sizes / n, size=b) if len(groups) > 1 else np.full((b, 1), n)
-            x = np.empty((codes, types, b))
-            for g, (cols, dom, hi, lo, s, size) in enumerate(layout):
+            x = np.empty((codes, types, b), dtype=np.int32)
+            for g, (cols, dom, hi, s, size) in enumerate(layout):
                 total = drawn[:, g]
                 # cum[j, r]: answers of this group drawn in resample r at positions before j
-                cum = np.zeros((s + 1, b))
+                cum = np.zeros((s + 1, b), dtype=np.int32)
                 if s:
                     landed = rng.binomial(total, s / size)
                     pos = rng.integers(0, s, size=int(landed.sum()))
                     which = np.repeat(np.arange(b), landed)
                     hits = np.bincount(pos * b + which, minlength=s * b).reshape(s, b)
-                    np.cumsum(hits, axis=0, out=cum[1:], dtype=np.float64)
-                part = (cum[hi] - cum[lo]).reshape(codes, len(cols), b)
-                part[rows, dom - cols[0], :] = total - part.sum(axis=1)
-                x[:, cols, :] = part
+                    np.cumsum(hits, axis=0, out=cum[1:], dtype=np.int32)
+                ends = cum[hi].reshape(codes, len(cols), b)
+                part = x[:, cols[0]:cols[-1] + 1, :]  # the group's types are consecutive
+                part[:, 0, :] = ends[:, 0, :]
+                np.subtract(ends[:, 1:, :], ends[:, :-1, :], out=part[:, 1:, :])
+                part[rows, dom - cols[0], :] = total - part.sum(axis=1, dtype=np.int64)
             yield x
 
     return _collect(space, chunks(), codes, resamples)

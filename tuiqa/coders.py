@@ -57,13 +57,27 @@ def shared_done(project: Project, coders: list[str]) -> int:
 def finished_by(project: Project, coders: list[str]) -> dict[str, int]:
     """Every response finished (marked done) by at least two of ``coders``: its bit mask of
     those who finished it (bit ``i`` for ``coders[i]``)."""
-    who: dict[str, int] = {}
+    responses = set(project.responses)
+    groups: list[tuple[int, set[str]]] = []  # (who finished, the responses they all and only they did)
     for i, coder in enumerate(coders):
+        mine = set(project.done.get(coder, ())) & responses
         bit = 1 << i
-        for rid in project.done.get(coder, ()):
-            who[rid] = who.get(rid, 0) | bit
-    responses = project.responses
-    return {rid: d for rid, d in who.items() if d & (d - 1) and rid in responses}
+        split = []
+        for mask, rids in groups:
+            shared = rids & mine
+            if shared:
+                split.append((mask | bit, shared))
+                mine -= shared
+            if len(shared) < len(rids):
+                split.append((mask, rids - shared))
+        if mine:
+            split.append((bit, mine))
+        groups = split
+    out: dict[str, int] = {}
+    for mask, rids in groups:
+        if mask & (mask - 1):
+            out.update(dict.fromkeys(rids, mask))
+    return out
 
 
 BY_QUESTION = "question"
@@ -143,9 +157,9 @@ def project_agreement(project: Project, coders: list[str], unit: str = "response
 
     def rows():
         for rid, d in finished.items():
-            codings = by_response.get(rid, nothing).values()
-            yield rid, d, [(index[c.coder], key_of.get(c.code_id, "?"), c.start, c.end)
-                           for c in codings if c.coder in index]
+            yield rid, d, [(i, key_of.get(c.code_id, "?"), c.start, c.end)
+                           for c in by_response.get(rid, nothing).values()
+                           if (i := index.get(c.coder)) is not None]
 
     full = (1 << len(coders)) - 1
     complete = sum(d == full for d in finished.values())

@@ -128,11 +128,13 @@ def _empty(values: Sequence[Sequence[object]]) -> bool:
 # --------------------------------------------------------------------------
 
 
-def _check_table(table: Sequence[Sequence[float]]) -> int:
+def _margins(table: Sequence[Sequence[float]]) -> tuple[int, float, list[float], list[float]]:
+    """(categories, units, row sums, column sums) of a square table."""
     k = len(table)
     if any(len(row) != k for row in table):
         raise ValueError("contingency table must be square")
-    return k
+    rows = [sum(row) for row in table]
+    return k, sum(rows), rows, [sum(table[i][j] for i in range(k)) for j in range(k)]
 
 
 def cohen_kappa_from_table(
@@ -141,12 +143,9 @@ def cohen_kappa_from_table(
     """Cohen's kappa of a square contingency table (``table[i][j]``: coder 1 said category ``i``,
     coder 2 category ``j``).  ``categories`` only names the categories in the reason when kappa
     is undefined.  Computed as ``(n * trace - S) / (n**2 - S)``, ``S = sum_k row_k col_k``."""
-    k = _check_table(table)
-    n = sum(sum(row) for row in table)
+    k, n, rows, cols = _margins(table)
     if n == 0:
         return undefined(NO_UNITS)
-    rows = [sum(row) for row in table]
-    cols = [sum(table[i][j] for i in range(k)) for j in range(k)]
     trace = sum(table[i][i] for i in range(k))
     s = sum(r * c for r, c in zip(rows, cols))
     if s == n * n:  # p_e = 1: both coders used one and the same category only
@@ -191,11 +190,9 @@ def cohen_kappa_ase(table: Sequence[Sequence[float]]) -> Stat:
     kappa = cohen_kappa_from_table(table)
     if kappa.value is None:
         return kappa
-    k = len(table)
-    n = sum(sum(row) for row in table)
+    k, n, rows, cols = _margins(table)
     p = [[table[i][j] / n for j in range(k)] for i in range(k)]
-    rows = [sum(p[i]) for i in range(k)]
-    cols = [sum(p[i][j] for i in range(k)) for j in range(k)]
+    rows, cols = [r / n for r in rows], [c / n for c in cols]
     pe = sum(r * c for r, c in zip(rows, cols))
     kv = kappa.value
     a = fsum(p[i][i] * (1 - (rows[i] + cols[i]) * (1 - kv)) ** 2 for i in range(k))
@@ -207,8 +204,7 @@ def cohen_kappa_ase(table: Sequence[Sequence[float]]) -> Stat:
 def weighted_kappa(table: Sequence[Sequence[float]], weights: str = "linear") -> Stat:
     """Weighted kappa of an ordered table with agreement weights ``1 - |i-j|/(q-1)`` (linear,
     Cicchetti-Allison) or ``1 - ((i-j)/(q-1))^2`` (quadratic, Fleiss-Cohen)."""
-    k = _check_table(table)
-    n = sum(sum(row) for row in table)
+    k, n, rows, cols = _margins(table)
     if n == 0:
         return undefined(NO_UNITS)
     if k < 2:
@@ -217,8 +213,7 @@ def weighted_kappa(table: Sequence[Sequence[float]], weights: str = "linear") ->
     if power is None:
         raise ValueError(f"unknown weights {weights!r} (use 'linear' or 'quadratic')")
     w = [[1 - (abs(i - j) / (k - 1)) ** power for j in range(k)] for i in range(k)]
-    rows = [sum(row) / n for row in table]
-    cols = [sum(table[i][j] for i in range(k)) / n for j in range(k)]
+    rows, cols = [r / n for r in rows], [c / n for c in cols]
     po = fsum(w[i][j] * table[i][j] / n for i in range(k) for j in range(k))
     pe = fsum(w[i][j] * rows[i] * cols[j] for i in range(k) for j in range(k))
     return chance_corrected(po, pe)
@@ -226,12 +221,9 @@ def weighted_kappa(table: Sequence[Sequence[float]], weights: str = "linear") ->
 
 def bangdiwala_b(table: Sequence[Sequence[float]]) -> Stat:
     """Bangdiwala's B: ``sum_k n_kk^2 / sum_k n_k. n_.k`` (the agreement chart's area ratio)."""
-    k = _check_table(table)
-    n = sum(sum(row) for row in table)
+    k, n, rows, cols = _margins(table)
     if n == 0:
         return undefined(NO_UNITS)
-    rows = [sum(row) for row in table]
-    cols = [sum(table[i][j] for i in range(k)) for j in range(k)]
     return Stat(sum(table[i][i] ** 2 for i in range(k)) / sum(r * c for r, c in zip(rows, cols)))
 
 
@@ -268,6 +260,7 @@ class MultiRater:
     categories: int         # q
     p_a: float | None       # mean pairwise agreement (Fleiss' P-bar); None without pairable units
     pi: tuple[float, ...]   # classification probabilities
+    names: tuple = ()       # the categories, to name one in a reason
 
     @classmethod
     def from_counts(cls, counts: Iterable[Sequence[int]], categories: int | None = None) -> MultiRater:
@@ -295,7 +288,8 @@ class MultiRater:
     def from_values(cls, values: Sequence[Sequence[Hashable | None]],
                     categories: Sequence[Hashable] | None = None) -> MultiRater:
         counts, cats = category_counts(values, categories)
-        return cls.from_counts(counts, len(cats))
+        found = cls.from_counts(counts, len(cats))
+        return cls(found.units, found.units_pairable, found.categories, found.p_a, found.pi, tuple(cats))
 
     def _undefined(self) -> Stat | None:
         if self.units == 0:
@@ -316,26 +310,24 @@ class MultiRater:
     def pe_brennan_prediger(self) -> float | None:
         return 1 / self.categories if self.categories > 1 else None
 
-    def _label(self) -> str:
-        return "one category only"
+    def _coefficient(self, pe: float | None) -> Stat:
+        """``(p_a - p_e) / (1 - p_e)``, or why it is undefined."""
+        bad = self._undefined()
+        if bad:
+            return bad
+        if pe is None:
+            return undefined(ONE_CATEGORY)
+        label = self.names[max(range(len(self.pi)), key=self.pi.__getitem__)] if self.names else "one category"
+        return chance_corrected(self.p_a, pe, label)  # type: ignore[arg-type]
 
     def fleiss_kappa(self) -> Stat:
-        bad = self._undefined()
-        return bad or chance_corrected(self.p_a, self.pe_fleiss, self._label())  # type: ignore[arg-type]
+        return self._coefficient(self.pe_fleiss)
 
     def gwet_ac1(self) -> Stat:
-        bad = self._undefined()
-        if bad:
-            return bad
-        pe = self.pe_ac1
-        return undefined(ONE_CATEGORY) if pe is None else chance_corrected(self.p_a, pe)  # type: ignore[arg-type]
+        return self._coefficient(self.pe_ac1)
 
     def brennan_prediger(self) -> Stat:
-        bad = self._undefined()
-        if bad:
-            return bad
-        pe = self.pe_brennan_prediger
-        return undefined(ONE_CATEGORY) if pe is None else chance_corrected(self.p_a, pe)  # type: ignore[arg-type]
+        return self._coefficient(self.pe_brennan_prediger)
 
     def mean_pairwise_agreement(self) -> Stat:
         return self._undefined() or Stat(self.p_a)
@@ -450,6 +442,15 @@ def alpha_from_coincidences(value_counts: Mapping[object, float], disagreement: 
     return Stat(1.0 - (n - 1) * disagreement / expected)
 
 
+def _pairable(values: Sequence[Sequence[Hashable | None]], n_units: int):
+    """Each unit with at least two values: (its values counted, how many)."""
+    for u in range(n_units):
+        unit = Counter(row[u] for row in values if row[u] is not None)
+        m_u = sum(unit.values())
+        if m_u >= 2:
+            yield unit, m_u
+
+
 def krippendorff_alpha_nominal(values: Sequence[Sequence[Hashable | None]]) -> Stat:
     """Krippendorff's alpha, nominal level (fast path of :func:`krippendorff_alpha`)."""
     n_units = check_matrix(values)
@@ -457,11 +458,7 @@ def krippendorff_alpha_nominal(values: Sequence[Sequence[Hashable | None]]) -> S
         return undefined(NO_UNITS)
     value_counts: Counter = Counter()
     disagreement = 0.0
-    for u in range(n_units):
-        unit_counts = Counter(row[u] for row in values if row[u] is not None)
-        m_u = sum(unit_counts.values())
-        if m_u < 2:
-            continue
+    for unit_counts, m_u in _pairable(values, n_units):
         value_counts.update(unit_counts)
         # ordered pairs of values from different coders that disagree
         disagreement += (m_u * m_u - sum(v * v for v in unit_counts.values())) / (m_u - 1)
@@ -518,11 +515,7 @@ def alpha_details(values: Sequence[Sequence[Hashable | None]], level: str = "nom
     coincidences: dict[tuple, float] = {}
     marginals: dict[Hashable, float] = {}
     pairable = 0
-    for u in range(n_units):
-        unit = Counter(row[u] for row in values if row[u] is not None)
-        m_u = sum(unit.values())
-        if m_u < 2:
-            continue
+    for unit, m_u in _pairable(values, n_units):
         pairable += 1
         for c, nc in unit.items():
             marginals[c] = marginals.get(c, 0) + nc
