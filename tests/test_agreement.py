@@ -1550,3 +1550,16 @@ def test_cli_agreement_table_shows_intervals_and_flags(demo, capsys):
     assert "bootstrap" not in out and "[0." not in out
     code, out, err = cli(capsys, "agreement", demo, "--coders", "lead", "kit", "--resamples", "0")
     assert code != 0 and "--resamples must be at least 1" in err
+
+
+def test_nothing_finished_yet_gives_reasons_not_errors(project, capsys):
+    """Before anyone has finished anything: every figure undefined, with its reason, for every
+    unit kind and grouping."""
+    from tuiqa import coders as C
+
+    for unit in ("answer", "character"):
+        report = C.project_agreement(project, ["ann", "bea"], unit)
+        assert report.codes == () and report.units_pairable == 0
+        assert report.overall.krippendorff_alpha == Stat(None, NO_UNITS)
+        table = C.agreement_table(project, ["ann", "bea", "cy"], unit, by="question")
+        assert table.whole.pooled.reasons["krippendorff_alpha"] == NO_UNITS

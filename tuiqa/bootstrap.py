@@ -79,14 +79,10 @@ class TypeSpace:
 
     @staticmethod
     def _sum(x: np.ndarray, coef: Sequence[float], only: Sequence[bool] | None = None) -> np.ndarray:
-        """``sum_t coef[t] * x[..., t, :]`` in float64 (over the types where ``only`` holds)."""
-        total = np.zeros(x.shape[:-2] + x.shape[-1:])
-        for t, c in enumerate(coef):
-            if c and (only is None or only[t]):
-                total += c * x[..., t, :].astype(np.float64) if c != 1 else x[..., t, :]
-        return total
+        """``sum_t coef[t] * x[..., t, :]`` (over the types where ``only`` holds)."""
+        return np.array([c if only is None or only[t] else 0.0 for t, c in enumerate(coef)]) @ x
 
-    # each takes float counts (..., T, resamples) and returns (values, defined) (..., resamples)
+    # each takes counts (..., T, resamples) as floats and returns (values, defined) (..., resamples)
 
     def alpha(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         rs = [r for r, _ in self.types]
@@ -112,7 +108,7 @@ class TypeSpace:
         return (agree - pe) / np.where(ok, 1 - pe, 1.0), ok
 
     def cohen(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        a, b, c, d = (x[..., i, :].astype(np.float64) for i in range(4))
+        a, b, c, d = (x[..., i, :] for i in range(4))
         n = a + b
         n += c
         n += d
@@ -171,6 +167,7 @@ def _collect(space: TypeSpace, chunks, width: int, resamples: int) -> list[dict[
     b0 = 0
     for x in chunks:
         b = x.shape[-1]
+        x = x.astype(np.float64)
         for name, fn in stats.items():
             v, ok = fn(x)
             values[name][:, b0:b0 + b] = v

@@ -155,19 +155,22 @@ def project_agreement(project: Project, coders: list[str], unit: str = "response
             lengths[rid] = len(project.responses[rid].text)
     nothing: dict = {}
 
+    unknown = next((k for k, name in labels.items() if name == "?"), "?")  # a coding of no known code
+
     def rows():
         for rid, d in finished.items():
-            yield rid, d, [(i, key_of.get(c.code_id, "?"), c.start, c.end)
+            yield rid, d, [(i, key_of.get(c.code_id, unknown), c.start, c.end)
                            for c in by_response.get(rid, nothing).values()
                            if (i := index.get(c.coder)) is not None]
 
     full = (1 << len(coders)) - 1
     complete = sum(d == full for d in finished.values())
     total = len(project.responses) if only is None else len(only & project.responses.keys())
-    labels = {**labels, "?": "?"}
-    report = agreement_from_rows(rows(), coders, unit=unit, labels=labels, lengths=lengths or None,
+    labels.setdefault(unknown, "?")
+    characters = kind == "character"
+    report = agreement_from_rows(rows(), coders, unit=unit, labels=labels, lengths=lengths if characters else None,
                                  units_excluded=total - complete,
-                                 step=(lambda i: steps(n + i)) if lengths else (lambda i: steps(2 * i)),
+                                 step=(lambda i: steps(n + i)) if characters else (lambda i: steps(2 * i)),
                                  intervals=intervals, resamples=resamples, seed=seed, total=n)
     steps.finish()
     return report
