@@ -88,9 +88,9 @@ Overall (pooled)
     codes where they are defined, with ``codes_undefined`` counting the others.
 
 Uncertainty
-    With ``intervals`` (the default), a seeded percentile bootstrap 95% interval (answers
-    resampled; :mod:`tuiqa.bootstrap`) for Krippendorff's alpha, Cohen's kappa (two coders) and
-    Fleiss' kappa, per code and pooled.
+    With ``intervals`` (the default), a seeded percentile bootstrap 95% interval (1000 resamples
+    of the answers by default; :mod:`tuiqa.bootstrap`) for Krippendorff's alpha and the kappa
+    (Cohen's with two coders, Fleiss' with more), per code and pooled, in ``intervals``.
 
 Undefined statistics
     Every statistic is a :class:`Stat`: a float64 ``value`` (never rounded here) or ``None``
@@ -99,8 +99,9 @@ Undefined statistics
 Public API
     ``compute_agreement(units, coders, *, unit, lengths, done, units_excluded, step, intervals,
     resamples, seed, overlap_threshold)`` -> :class:`AgreementReport` (``.to_dict()``,
-    ``to_csv_rows(report)``); the general coefficients are in :mod:`tuiqa.coefficients` (those
-    of the first version are re-exported here).
+    ``to_csv_rows(report)``); ``agreement_from_rows`` takes the answers as :data:`Row`\\s (what
+    :mod:`tuiqa.coders` reads from a project); the general coefficients are in
+    :mod:`tuiqa.coefficients` (those of the first version are re-exported here).
 
 Speed
     Per code only the units where at least one coder applied it are visited (the rest is
@@ -119,13 +120,13 @@ from .coefficients import (
     NO_UNITS,
     Interval,
     Stat,
-    no_variation,
     alpha_from_coincidences,
     chance_corrected,
     cohen_kappa,
     cohen_kappa_from_table,
     krippendorff_alpha_nominal,
     mean_of,
+    no_variation,
     percent_agreement,
     undefined,
 )
