@@ -100,6 +100,38 @@ def populate(project_dir: Path, codes: int, codings: int, coders: int, rng: rand
         populate_themes(project, code_ids, rng)
 
 
+def add_coder(project_dir: Path, coder: str, codings: int, rng: random.Random,
+              done: tuple[float, float] = (0.25, 1.0)) -> None:
+    """Another coder, coding as ``populate``'s coders do, who marks done the answers from
+    ``done[0]`` to ``done[1]`` of the way through (by default the last three quarters: with
+    ``populate``'s coders, who finished the first three quarters, the middle half is finished by
+    all and the first quarter by two of three: missing data for agreement)."""
+    from tuiqa.model import Coding, Status, derived_id
+    from tuiqa.project import Project
+    from tuiqa.text import sentences
+
+    with Project.open(project_dir) as project:
+        code_ids = sorted(c.id for c in project.codes())
+        responses = list(project.responses.values())
+        batch = project.change("bench coder")
+        for i in range(codings):
+            r = responses[i % len(responses)] if i < len(responses) else rng.choice(responses)
+            spans = sentences(r.text) or ((0, len(r.text)),)
+            s, e = rng.choice(spans)
+            batch.create(Coding, derived_id("bench-coding", coder, str(i)), response_id=r.id,
+                         code_id=rng.choice(code_ids), coder=coder, start=s, end=e, text_hash=r.hash)
+            if len(batch.ops) >= 20000:
+                project.commit(batch, "bench")
+                batch = project.change("bench coder")
+        n = len(responses)
+        for r in responses[int(n * done[0]):int(n * done[1])]:
+            batch.create(Status, Status.make_id(r.id, coder), response_id=r.id, coder=coder, done=True)
+            if len(batch.ops) >= 20000:
+                project.commit(batch, "bench")
+                batch = project.change("bench coder")
+        project.commit(batch, "bench")
+
+
 def populate_themes(project, code_ids: list[str], rng: random.Random, n_themes: int = 100) -> None:
     """10 overarching themes, 60 themes, 30 sub-themes; most codes placed, some under two themes,
     a few parked in miscellaneous, the rest unassigned."""

@@ -294,9 +294,12 @@ def cmd_agreement(args: argparse.Namespace) -> int:
     import csv
 
     from . import coders as C
-    from .agreement import to_csv_rows
+    from .agreement import normalise_unit, to_csv_rows
     from .csvsafe import escape
 
+    unit = normalise_unit(args.unit)  # "response" is the older name of "answer"
+    if args.resamples < 1:
+        raise CliError("--resamples must be at least 1", EXIT_USAGE)
     with _open_project(_project_dir(args)) as project:
         known = set(project.coders()) | set(project.done)
         unknown = [c for c in args.coders if c not in known]
@@ -305,49 +308,111 @@ def cmd_agreement(args: argparse.Namespace) -> int:
                            f"{', '.join(sorted(known)) or 'none'}")
         progress = ProgressLine(f"comparing {', '.join(args.coders)}")
         try:
-            report = C.project_agreement(project, args.coders, args.unit, progress)
+            table = C.agreement_table(project, args.coders, unit, args.by, progress=progress,
+                                      intervals=not args.no_intervals, resamples=args.resamples,
+                                      seed=args.seed)
         except ValueError as exc:
             raise CliError(str(exc)) from None
         finally:
             progress.close()
         if args.format == "json":
-            data = report.to_dict()
-            data["units_excluded_done_by_some"] = C.compared_units(project, args.coders)[2]
-            print(json.dumps(data, ensure_ascii=False, indent=2))
+            print(json.dumps(C.table_dict(project, table), ensure_ascii=False, indent=2))
             return EXIT_OK
         if args.format == "csv":
             writer = csv.writer(sys.stdout, lineterminator="\n")
-            for row in to_csv_rows(report):
-                writer.writerow([escape(v) if isinstance(v, str) else ("" if v is None else v) for v in row])
+            for k, group in enumerate(table.groups):
+                rows = to_csv_rows(group.report)
+                if table.by is not None:  # one table, a first column naming the group
+                    rows = [[table.by, *rows[0]]] * (k == 0) + [[group.value or "(all)", *r] for r in rows[1:]]
+                for row in rows:
+                    writer.writerow([escape(v) if isinstance(v, str) else ("" if v is None else v) for v in row])
             return EXIT_OK
-        d = report.to_dict()
-        unit_word = "responses" if args.unit == "response" else "characters"
-        print(f"Agreement between {', '.join(args.coders)} ({args.unit} as unit)")
-        print(f"  units compared: {d['units_compared']} responses marked done by every one of them; "
-              f"{d['units_excluded']} responses excluded")
-        o = d["overall"]
-        print(f"  pooled over all codes: percent agreement {_fmt(o['percent_agreement'])}, "
-              f"Cohen's kappa {_fmt(o['cohen_kappa'])}, Krippendorff's alpha {_fmt(o['krippendorff_alpha'])}")
-        print(f"  mean of per-code values: kappa {_fmt(o['mean_cohen_kappa'])}, "
-              f"alpha {_fmt(o['mean_krippendorff_alpha'])}")
-        for name, reason in (o.get("undefined_reasons") or {}).items():
-            print(f"  ({name}: {reason})")
-        from .text import one_line
-
-        width = min(max([len(one_line(c["code"])) for c in d["codes"]] + [4]), 32)
-        only = "  ".join(f"only {c[:6]:>6}" for c in args.coders)
-        print(f"\n{'code':<{width}}  {unit_word:>10}  {'both':>6}  {only}  {'neither':>7}  "
-              f"{'%agree':>6}  {'kappa':>6}  {'alpha':>6}")
-        for c in d["codes"]:
-            onlys = "  ".join(f"{c['only'][k]:>11}" for k in args.coders)
-            line = (f"{one_line(c['code'], width):<{width}}  {c['units']:>10}  {c['both']:>6}  {onlys}  "
-                    f"{c['neither']:>7}  {_fmt(c['percent_agreement'], 2):>6}  {_fmt(c['cohen_kappa'], 2):>6}  "
-                    f"{_fmt(c['krippendorff_alpha'], 2):>6}")
-            if c["undefined_reason"]:
-                line += f"  ({c['undefined_reason']})"
+        for line in _agreement_lines(table):
             print(line)
-        print("\n— means undefined (no variation, or kappa with more than two coders); see the README.")
     return EXIT_OK
+
+
+def _interval(iv) -> str:
+    return "—" if iv is None or iv.low is None else f"[{iv.low:.2f}, {iv.high:.2f}]"
+
+
+def _agreement_lines(table) -> list[str]:
+    """The text table of ``tuiqa agreement``: the figures over every unit, then each group."""
+    from .text import one_line
+
+    coders = list(table.coders)
+    two = len(coders) == 2
+    kappa = "cohen_kappa" if two else "fleiss_kappa"
+    kappa_name = "Cohen's kappa" if two else "Fleiss' kappa"
+    unit_word = "answers" if table.unit == "answer" else "characters"
+    report = table.whole.report
+    lines = [f"Agreement between {', '.join(coders)} ({table.unit} as unit)",
+             f"  units compared: {report.units_compared} answers finished by every one of them "
+             f"({report.units_pairable} by at least two: alpha's units); {report.units_excluded} responses "
+             f"excluded"]
+    if report.intervals:
+        lines.append(f"  [low, high]: 95% bootstrap interval ({report.resamples} resamples of the answers, "
+                     f"seed {report.seed})")
+    flagged: list[str] = []
+    for k, group in enumerate(table.groups):
+        if k:
+            lines += ["", f"── {one_line(group.label, 76)} ──"]
+        p = group.pooled
+        lines.append(f"  pooled over all codes: percent agreement {_fmt(p.value('percent_agreement'))}, "
+                     f"{kappa_name} {_fmt(p.value(kappa))} {_interval(p.intervals.get(kappa))}, "
+                     f"Krippendorff's alpha {_fmt(p.value('krippendorff_alpha'))} "
+                     f"{_interval(p.intervals.get('krippendorff_alpha'))}")
+        lines.append(f"    Gwet's AC1 {_fmt(p.value('gwet_ac1'))}, Brennan-Prediger {_fmt(p.value('brennan_prediger'))}"
+                     + (f", Scott's pi {_fmt(p.value('scott_pi'))}" if two else
+                        f", mean pairwise Cohen's kappa {_fmt(p.value('mean_pairwise_cohen_kappa'))}"))
+        means = p.means
+        lines.append(f"  mean of per-code values: kappa {_fmt(means[kappa].value)}, "
+                     f"alpha {_fmt(means['krippendorff_alpha'].value)}, AC1 {_fmt(means['gwet_ac1'].value)}")
+        seg = group.report.overall.segment_kappa
+        lines.append(f"  extract overlap where coders both applied a code: Jaccard {_fmt(p.value('overlap_jaccard'))}, "
+                     f"MASI {_fmt(p.value('overlap_masi'))}; segments matched at "
+                     f"{group.report.overlap_threshold:.0%} overlap: {_fmt(p.value('segment_agreement'))} "
+                     f"(segment kappa {_fmt(seg.value)})")
+        shown = {"percent_agreement", kappa, "krippendorff_alpha", "gwet_ac1", "brennan_prediger",
+                 "scott_pi" if two else "mean_pairwise_cohen_kappa", f"{kappa}_interval",
+                 "krippendorff_alpha_interval"}
+        for name, reason in sorted(p.reasons.items()):
+            if name in shown or name.startswith("overlap."):
+                lines.append(f"  ({name}: {reason})")
+        width = min(max([len(one_line(r.code)) for r in group.rows] + [4]), 28)
+        only = "  ".join(f"only {c[:5]:>5}" for c in coders)
+        stats = (f"{'%agr':>5}  {'κ' if two else 'Fleiss κ':>8}  {'κ 95%':>14}  " + ("" if two else f"{'pair κ':>6}  ")
+                 + f"{'α':>6}  {'α 95%':>14}  {'AC1':>5}  {'BP':>5}" + (f"  {'π':>5}" if two else ""))
+        lines.append("")
+        lines.append(f"{'code':<{width}}  {unit_word:>10}  {'both':>6}  {only}  {'neither':>7}  {stats}")
+        for r in group.rows:
+            onlys = "  ".join(f"{r.only[c]:>10}" for c in coders)
+            cells = (f"{_fmt(r.value('percent_agreement'), 2):>5}  {_fmt(r.value(kappa), 2):>8}  "
+                     f"{_interval(r.intervals.get(kappa)):>14}  "
+                     + ("" if two else f"{_fmt(r.value('mean_pairwise_cohen_kappa'), 2):>6}  ")
+                     + f"{_fmt(r.value('krippendorff_alpha'), 2):>6}  {_interval(r.intervals.get('krippendorff_alpha')):>14}  "
+                     f"{_fmt(r.value('gwet_ac1'), 2):>5}  {_fmt(r.value('brennan_prediger'), 2):>5}"
+                     + (f"  {_fmt(r.value('scott_pi'), 2):>5}" if two else ""))
+            line = (f"{one_line(r.code, width):<{width}}  {r.units:>10}  {r.both:>6}  {onlys}  "
+                    f"{r.neither:>7}  {cells}")
+            if r.kappa_paradox:
+                line += "  !"
+                flagged.append(f"  ! {one_line(r.code)}"
+                               + (f" ({one_line(group.label, 40)})" if group.value is not None else "")
+                               + f": {r.flags[0]}")
+            undefined = [s.reason for s in (r.stats['percent_agreement'], r.stats[kappa], r.stats['krippendorff_alpha'])
+                         if s.value is None and s.reason]
+            if undefined:
+                line += f"  ({'; '.join(dict.fromkeys(undefined))})"
+            lines.append(line)
+    if flagged:
+        lines += ["", *flagged]
+    lines += ["", "— means undefined: the reason follows the row (an interval is undefined when the figure is, or",
+              "when some resamples lose every difference: too few answers where the coders' decisions vary).",
+              "! flags the kappa paradox: kappa below 0.40 while 80% agree and the code is rare or nearly",
+              "everywhere (prevalence 0.15 or less, or 0.85 or more): read AC1 beside it. Definitions and",
+              "formulas: the README."]
+    return lines
 
 
 def cmd_merge(args: argparse.Namespace) -> int:
@@ -618,21 +683,32 @@ examples:
     p.add_argument("--coder", metavar="NAME", help="count one coder's codings only")
     p.set_defaults(func=cmd_themes)
 
-    p = sub.add_parser("agreement", help="inter-coder agreement (percent, kappa, alpha)",
+    p = sub.add_parser("agreement", help="inter-coder agreement (percent, kappa, alpha, AC1 …)",
                        formatter_class=_formatter, epilog="""\
-Units are the responses marked done by every compared coder; others are excluded and counted. A
-code is present for a coder in a unit if they applied it anywhere in the response (--unit
-character: each character coded or not, NVivo's way). Undefined values are shown as — (null in
-JSON) with the reason. The definitions and formulas are in the README.
+Units are the answers marked done by at least two compared coders; an answer a coder has not
+finished is missing for that coder (alpha uses it; percent agreement, Fleiss' kappa, AC1 and
+Brennan-Prediger use the answers finished by all; Cohen's kappa each pair's). A code is present for
+a coder in a unit if they applied it anywhere in the answer (--unit character: each character coded
+or not, NVivo's way). Undefined values are shown as — (null in JSON) with the reason; ! flags the
+kappa paradox. The definitions and formulas are in the README.
 
 examples:
   tuiqa agreement my-study --coders ann bea
   tuiqa agreement my-study --coders ann bea cy --format json
+  tuiqa agreement my-study --coders ann bea --by question
+  tuiqa agreement my-study --coders ann bea --by Setting --format csv > by-setting.csv
   tuiqa agreement my-study --coders ann bea --unit character --format csv > kappa.csv""")
     _add_project(p, positional=True)
     p.add_argument("--coders", nargs="+", required=True, metavar="NAME", help="two or more coders")
-    p.add_argument("--unit", choices=("response", "character"), default="response")
+    p.add_argument("--unit", choices=("answer", "character", "response"), default="answer",
+                   help="answer (the default; 'response' is its older name) or character")
+    p.add_argument("--by", metavar="question|ATTRIBUTE",
+                   help="also per question, or per value of a participant attribute (e.g. Setting)")
     p.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    p.add_argument("--resamples", type=int, default=1000, metavar="N",
+                   help="bootstrap resamples for the 95%% intervals (default 1000)")
+    p.add_argument("--seed", type=int, default=17, help="bootstrap seed (default 17): the same seed, the same intervals")
+    p.add_argument("--no-intervals", action="store_true", help="leave out the bootstrap intervals")
     p.set_defaults(func=cmd_agreement)
 
     p = sub.add_parser("merge", help="bring another copy of the project into this one",
