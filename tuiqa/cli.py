@@ -420,6 +420,37 @@ def cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_settings(args: argparse.Namespace) -> int:
+    from . import settings
+
+    directory, rest = _split_project_and_rest(args)
+    if len(rest) > 2:
+        raise CliError("usage: tuiqa settings DIR [NAME [VALUE]]", EXIT_USAGE)
+    with _open_project(directory) as project:
+        if not rest:
+            listing = settings.listing(project)
+            if args.format == "json":
+                print(json.dumps(listing, ensure_ascii=False, indent=2))
+                return EXIT_OK
+            from .text import one_line
+
+            for item in listing:
+                shown = one_line(str(item["value"]), 56) if item["value"] else "(none)"
+                print(f"{item['name']:<15} {shown}" + ("" if item["set"] else "  (default)"))
+            print("Set one with: tuiqa settings DIR NAME VALUE (an empty VALUE restores the default)")
+            return EXIT_OK
+        spec = settings.spec(rest[0])
+        if len(rest) == 1:
+            print(settings.value(project, spec.name))
+            return EXIT_OK
+        kept = settings.set_value(project, spec.name, rest[1], _coder(args))
+        if kept is None:
+            print(f"{spec.name}: back to the default ({settings.value(project, spec.name) or 'none'})")
+        else:
+            print(f"{spec.name}: {kept}")
+    return EXIT_OK
+
+
 def cmd_import_codebook(args: argparse.Namespace) -> int:
     from .importers.codebook import CodebookImportError, import_codebook
 
@@ -640,6 +671,28 @@ examples:
     p.add_argument("-o", "--output", metavar="PATH", help="where to write (default: DIR/exports/)")
     p.add_argument("--coder", metavar="NAME", help="only this coder's codings")
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("settings", help="project settings: primary layer, quote template, title…",
+                       formatter_class=_formatter, epilog="""\
+settings:
+  primary-layer    whose codings a write-up quotes and counts: a coder, or consensus+CODER
+                   (the team's resolutions, that coder's codings elsewhere); default: the first coder
+  quote-template   how quotes are attributed, e.g.
+                   "({participant}[: {Role|lower}][, {Experience}' experience])"
+  title, authors, date   of the write-up (Markdown, Word, HTML); default title: the project's name
+An empty VALUE removes a setting (its default applies again). Every change is journaled.
+
+examples:
+  tuiqa settings my-study                                  list them
+  tuiqa settings my-study primary-layer consensus+ann
+  tuiqa settings my-study authors "A. Smith, B. Jones"
+  tuiqa settings my-study --format json""")
+    p.add_argument("items", nargs="*", metavar="DIR [NAME [VALUE]]",
+                   help="the project folder, then a setting's name to show it, and a value to set it")
+    p.add_argument("-p", "--project", metavar="DIR", help="the project folder")
+    p.add_argument("--format", choices=("table", "json"), default="table", help="how to list them")
+    p.add_argument("--coder", metavar="NAME", help="who changes it (default: $TUIQA_CODER, else your login name)")
+    p.set_defaults(func=cmd_settings)
 
     p = sub.add_parser("import-codebook", help="import a codebook (REFI-QDA .qdc/.qdpx or codebook CSV)",
                        formatter_class=_formatter, epilog="""\
