@@ -239,6 +239,20 @@ def cmd_extracts(args: argparse.Namespace) -> int:
     with _open_project(_project_dir(args)) as project:
         code = codebook.find_code(project, args.code)
         session = Session(project, _coder(args))
+        attribution, quote = session.attribution, session.quote
+        if args.quote_template is not None:  # this command only; the project's setting stays
+            from . import quotes
+
+            quotes.parse(args.quote_template, project.attributes)  # a TemplateError says why
+            attributor = quotes.Attributor(args.quote_template, project.attributes)
+
+            def attribution(r):
+                part = project.participants[r.participant_id]
+                return attributor(part.pid, part.attrs)
+
+            def quote(c):
+                r = project.responses[c.response_id]
+                return quotes.quote(r.text[c.start:c.end], attribution(r))
         extracts = codebook.extracts_of(project, code.id, args.coder)
         rows = []
         for c in extracts:
@@ -249,7 +263,7 @@ def cmd_extracts(args: argparse.Namespace) -> int:
                 "participant": part.pid, "question": q.text, "question_key": q.key,
                 "attributes": {a: part.attrs.get(a, "") for a in project.attributes},
                 "coder": c.coder, "start": c.start, "end": c.end, "text": r.text[c.start:c.end],
-                "attribution": session.attribution(r), "quote": session.quote(c),
+                "attribution": attribution(r), "quote": quote(c),
             })
         if args.format == "json":
             print(json.dumps({"code": code.name, "kind": code.kind, "description": code.description,
@@ -396,18 +410,25 @@ class ProgressLine:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from .exporters import Cancelled, ExportContext, ExportError, export, load_all
+    from . import layers, quotes
+    from .exporters import Cancelled, ExportContext, ExportError, export, load_all, target
 
     formats = load_all()
     if args.format not in formats:
         raise CliError(f"unknown format {args.format!r}; formats: {', '.join(sorted(formats))}", EXIT_USAGE)
+    fmt = formats[args.format]
     progress = ProgressLine(f"exporting {args.format}")
     with _open_project(_project_dir(args)) as project:
-        if args.coder and args.coder not in project.coders():
+        if args.coder and fmt.layered:
+            layers.parse(project, args.coder)  # a LayerError names the coders
+        elif args.coder and args.coder not in project.coders():
             raise CliError(f"no codings by {args.coder!r}; coders: {', '.join(project.coders()) or 'none'}")
-        ctx = ExportContext(coder=args.coder, session_coder=_coder(args), progress=progress)
+        if args.quote_template is not None:
+            quotes.parse(args.quote_template, project.attributes)  # a TemplateError says why
+        ctx = ExportContext(coder=args.coder, session_coder=_coder(args), progress=progress,
+                            quote_template=args.quote_template)
         try:
-            out = export(project, args.format, Path(args.output) if args.output else None, ctx)
+            out = export(project, args.format, target(project, args.format, args.output, ctx), ctx)
         except ExportError as exc:
             raise CliError(str(exc)) from None
         except (Cancelled, KeyboardInterrupt):
@@ -416,7 +437,8 @@ def cmd_export(args: argparse.Namespace) -> int:
             return 130
         finally:
             progress.close()
-    print(f"Wrote {out} ({formats[args.format].description})")
+    print(f"Wrote {out} ({fmt.description})"
+          + ("; it replaced the file that was there" if ctx.replaced else ""))
     return EXIT_OK
 
 
@@ -603,6 +625,9 @@ examples:
     p.add_argument("-p", "--project", metavar="DIR", help="the project folder")
     p.add_argument("--format", choices=("text", "markdown", "json"), default="text")
     p.add_argument("--coder", metavar="NAME", help="only this coder's extracts")
+    p.add_argument("--quote-template", metavar="TEMPLATE",
+                   help="attribute quotes this way for this command (default: the project's "
+                        "quote-template setting)")
     p.set_defaults(func=cmd_extracts)
 
     p = sub.add_parser("themes", help="the thematic map as text (or JSON)", formatter_class=_formatter,
@@ -668,8 +693,15 @@ examples:
   tuiqa export my-study --format html""")
     _add_project(p, positional=True)
     p.add_argument("--format", required=True, metavar="FORMAT", help="see the list below")
-    p.add_argument("-o", "--output", metavar="PATH", help="where to write (default: DIR/exports/)")
-    p.add_argument("--coder", metavar="NAME", help="only this coder's codings")
+    p.add_argument("-o", "--output", metavar="PATH",
+                   help="the file, or a folder (made if missing) for the default name "
+                        "(default: DIR/exports/)")
+    p.add_argument("--coder", metavar="LAYER",
+                   help="write-ups: quote this coder's layer (or consensus+CODER) instead of the "
+                        "primary layer; csv, qdpx: only this coder's codings")
+    p.add_argument("--quote-template", metavar="TEMPLATE",
+                   help="attribute quotes this way for this export (default: the project's "
+                        "quote-template setting)")
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("settings", help="project settings: primary layer, quote template, title…",

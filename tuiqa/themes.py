@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
+from . import layers
+from .layers import Layer
 from .model import THEME_STATUSES as STATUSES, Code, MapVersion, Theme, ThemeCode, new_id
 from .project import CONSENSUS, Change, ChangeError, Project, clean_name
 
@@ -159,9 +161,16 @@ def code_participants(project: Project, coder: str | None = None) -> dict[str, t
     return project.remember(("code_participants", coder), compute)
 
 
-def counts(project: Project, theme_map: ThemeMap, coder: str | None = None) -> dict[str, Counts]:
-    """Codes, extracts and participants under every theme node (its whole subtree), and per code."""
-    per_code = code_participants(project, coder)
+def counts(project: Project, theme_map: ThemeMap, coder: str | Layer | None = None) -> dict[str, Counts]:
+    """Codes, extracts and participants under every theme node (its whole subtree), and per code
+    (``code:<id>``). ``coder``: a :class:`~tuiqa.layers.Layer` counts that layer (each passage
+    once, as a write-up lists it); a coder's name counts that coder's codings; None every coder's
+    but the consensus layer."""
+    if isinstance(coder, Layer):
+        per_code = {cid: (n.extracts, n.participant_ids)
+                    for cid, n in layers.counts(project, coder).items()}
+    else:
+        per_code = code_participants(project, coder)
     empty: tuple[int, frozenset[str]] = (0, frozenset())
     out: dict[str, Counts] = {}
     for node in theme_map.by_id.values():

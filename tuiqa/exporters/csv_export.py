@@ -16,7 +16,8 @@ COLUMNS = ["participant", "question", "code", "coder", "start", "end", "text", "
            "kind", "themes", "response_memos", "code_memos", "created"]
 
 
-@register("csv", "csv", "every coding as a row (import-codings reads it back exactly)")
+@register("csv", "csv", "every coding as a row (import-codings reads it back exactly)",
+          stem="codings", layered=False)
 def write_csv(project: Project, out: Path, ctx: ExportContext) -> None:
     m = T.build(project)
 

@@ -218,7 +218,8 @@ def _sets_el(w: _Writer, parent: ET.Element, sets, member_attr: str) -> None:
             w.el(s, "MemberCode", **{member_attr: cid})
 
 
-@register("qdc", "qdc", "REFI-QDA codebook: codes and themes, for NVivo, ATLAS.ti, MAXQDA, QualCoder")
+@register("qdc", "qdc", "REFI-QDA codebook: codes and themes, for NVivo, ATLAS.ti, MAXQDA, QualCoder",
+          layered=False)
 def write_qdc(project: Project, out: Path, ctx: ExportContext) -> None:
     ctx.step(0, 1)
     w = _Writer()
@@ -233,7 +234,8 @@ def write_qdc(project: Project, out: Path, ctx: ExportContext) -> None:
     ctx.save(out, to_bytes(root))
 
 
-@register("qdpx", "qdpx", "REFI-QDA project: sources, cases, codebook and codings, for other QDA tools")
+@register("qdpx", "qdpx", "REFI-QDA project: sources, cases, codebook and codings, for other QDA tools",
+          layered=False)
 def write_qdpx(project: Project, out: Path, ctx: ExportContext) -> None:
     w = _Writer()
     files: dict[str, str] = {}  # sources/<name> -> text
