@@ -23,6 +23,7 @@ for one, and the project's ``<Description>`` says how many were replaced.
 from __future__ import annotations
 
 import io
+import json
 import re
 import zipfile
 import xml.etree.ElementTree as ET
@@ -32,7 +33,7 @@ from pathlib import Path
 from .. import themes as T
 from ..colours import colour_for
 from ..model import Code, derived_id
-from ..project import Project
+from ..project import Project, name_key
 from ..store.stamps import stamp_iso, stamp_time
 from . import ExportContext, ExportError, register
 
@@ -61,8 +62,33 @@ def code_marker(kind: str, miscellaneous: bool) -> str:
     return f"[{kind} code{', miscellaneous' if miscellaneous else ''}]"
 
 
-def theme_marker(level: str, status: str) -> str:
-    return f"[{level}{'' if status in ('', 'candidate') else ', ' + status}]"
+def theme_marker(level: str, status: str, name: str | None = None) -> str:
+    """``[theme, reviewed]``; with ``name`` (the theme's own, when it is exported under another
+    so that no two codes share a name): ``[theme, reviewed, named "stigma"]``."""
+    named = f", named {json.dumps(name, ensure_ascii=False)}" if name is not None else ""
+    return f"[{level}{'' if status in ('', 'candidate') else ', ' + status}{named}]"
+
+
+def refi_names(m: T.ThemeMap, codes: dict[str, Code]) -> dict[str, str]:
+    """A name for every theme such that no two codes in the file share one (REFI-QDA tools take
+    a theme for a code: the official validator warns of a name in two places, QualCoder merges
+    them). Codes keep their names (unique in a project already); a theme whose name is taken
+    gets its level after it: ``stigma (theme)``, then ``stigma (theme 2)`` …"""
+    taken = {name_key(c.name) for c in codes.values()}
+    out: dict[str, str] = {}
+    for root in m.roots:
+        for node in root.walk():
+            name = node.theme.name
+            if name_key(name) in taken:
+                n = 1
+                while True:
+                    name = f"{node.theme.name} ({node.level}{'' if n == 1 else f' {n}'})"
+                    if name_key(name) not in taken:
+                        break
+                    n += 1
+            taken.add(name_key(name))
+            out[node.id] = name
+    return out
 
 
 CONCEPT_PREFIX = "Central organising concept: "
@@ -176,11 +202,14 @@ def build_codebook(project: Project, w: _Writer, *, note_refs: dict[str, list[st
         w.el(e, "Description", "\n\n".join(p for p in (code.description or "", marker) if p))
         refs(e, code.id)
 
+    names = refi_names(m, codes)
+
     def theme_el(parent: ET.Element, node: T.Node) -> None:
         t = node.theme
-        e = w.el(parent, "Code", guid=t.id, name=t.name, isCodable="false")
+        name = names[node.id]
+        e = w.el(parent, "Code", guid=t.id, name=name, isCodable="false")
         parts = [t.description or "", CONCEPT_PREFIX + t.concept if t.concept else "",
-                 theme_marker(node.level, t.status or "")]
+                 theme_marker(node.level, t.status or "", t.name if name != t.name else None)]
         w.el(e, "Description", "\n\n".join(p for p in parts if p))
         refs(e, t.id)
         for cid in node.code_ids:
