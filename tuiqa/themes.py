@@ -308,45 +308,78 @@ def plural(n: int, word: str) -> str:
 
 
 def _fit(text: str, width: int) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= width else flat[: max(width - 1, 1)] + "…"
+    """``text`` on one line in at most ``width`` terminal cells, cut with … when it must be."""
+    from .text import one_line
+
+    return one_line(text, max(width, 2))
+
+
+def _label_lines(first_prefix: str, more_prefix: str, name: str, counts: str, width: int, *,
+                 beside: bool = False) -> list[str]:
+    """One map entry laid out to the width once: ``name (counts)`` on one line if it fits;
+    otherwise the name cut with … and the counts whole beside it (``beside``: a code's short
+    count) or on the lines under it, broken only between their parts. A count is never cut and
+    a cut name is never wrapped."""
+    from .text import cells, one_line
+
+    whole = f"{name} {counts}" if counts else name
+    if cells(first_prefix) + cells(one_line(whole)) <= width:
+        return [first_prefix + one_line(whole)]
+    room = width - cells(first_prefix)
+    if beside and counts and room - cells(counts) - 1 >= 8:
+        return [first_prefix + _fit(name, room - cells(counts) - 1) + " " + counts]
+    lines = [first_prefix + _fit(name, room)]
+    if not counts:
+        return lines
+    room = max(width - cells(more_prefix), 1)
+    current = ""
+    for part in counts.split(", "):
+        piece = f"{current}, {part}" if current else part
+        if current and cells(piece) + 1 > room:
+            lines.append(more_prefix + current + ",")
+            current = part
+        else:
+            current = piece
+    lines.append(more_prefix + current)
+    return lines
 
 
 def map_lines(project: Project, theme_map: ThemeMap, *, width: int = 80, ascii_only: bool = False,
               counts_by: dict[str, Counts] | None = None, roots: list[Node] | None = None,
               show_piles: bool = True) -> list[str]:
-    """The thematic map as an indented tree with connectors; no line is wider than ``width``."""
-    from .text import one_line
-
+    """The thematic map as an indented tree with connectors, each line laid out to ``width``
+    terminal cells once: a name that does not fit is cut with …, and its counts go whole onto
+    the line under it (never cut, never left to a terminal to wrap)."""
     b = ASCII_BRANCHES if ascii_only else UNICODE_BRANCHES
     counts_by = counts_by if counts_by is not None else counts(project, theme_map)
     lines: list[str] = []
 
-    def theme_label(node: Node) -> str:
+    def theme_parts(node: Node) -> tuple[str, str]:
         c = counts_by.get(node.id, Counts(0, 0, 0))
-        status = "" if node.theme.status == "candidate" else f" [{node.theme.status}]"
+        status = "" if node.theme.status in ("candidate", "", None) else f" [{node.theme.status}]"
         kind = {OVERARCHING: "OVERARCHING: ", SUBTHEME: "sub-theme: ", THEME: ""}[node.level]
-        return (f"{kind}{one_line(node.theme.name)}{status} ({plural(c.codes, 'code')}, "
-                f"{plural(c.extracts, 'extract')}, {plural(c.participants, 'participant')})")
+        return (f"{kind}{node.theme.name}{status}",
+                f"({plural(c.codes, 'code')}, {plural(c.extracts, 'extract')}, "
+                f"{plural(c.participants, 'participant')})")
 
-    def code_label(cid: str) -> str:
+    def code_parts(cid: str) -> tuple[str, str]:
         c = counts_by.get(f"code:{cid}", Counts(1, 0, 0))
-        return f"{one_line(theme_map.code_name(cid))} ({c.extracts})"
-
-    def emit(prefix: str, connector: str, label: str) -> None:
-        room = width - len(prefix) - len(connector)
-        lines.append(prefix + connector + _fit(label, max(room, 8)))
+        return theme_map.code_name(cid), f"({c.extracts})"
 
     def walk(node: Node, prefix: str, connector: str, child_prefix: str) -> None:
-        emit(prefix, connector, theme_label(node))
         items: list[tuple[str, Any]] = [("code", cid) for cid in node.code_ids]
         items += [("theme", child) for child in node.children]
+        name, count = theme_parts(node)
+        # the counts' own line hangs under the name, inside the branch
+        lines.extend(_label_lines(prefix + connector, child_prefix + (b.pipe if items else b.blank),
+                                  name, count, width))
         for i, (kind, item) in enumerate(items):
             last = i == len(items) - 1
             conn = b.last if last else b.tee
             nxt = child_prefix + (b.blank if last else b.pipe)
             if kind == "code":
-                emit(child_prefix, conn, code_label(item))
+                lines.extend(_label_lines(child_prefix + conn, nxt, *code_parts(item), width,
+                                          beside=True))
             else:
                 walk(item, child_prefix, conn, nxt)
 
@@ -358,14 +391,34 @@ def map_lines(project: Project, theme_map: ThemeMap, *, width: int = 80, ascii_o
                              ("Unassigned", theme_map.unassigned)):
             if not codes:
                 continue
-            lines.append(_fit(f"{title} ({plural(len(codes), 'code')})", width))
+            lines.extend(_label_lines("", "", title, f"({plural(len(codes), 'code')})", width))
             for i, code in enumerate(codes):
-                conn = b.last if i == len(codes) - 1 else b.tee
-                emit("", conn, code_label(code.id))
+                last = i == len(codes) - 1
+                lines.extend(_label_lines(b.last if last else b.tee, b.blank if last else b.pipe,
+                                          *code_parts(code.id), width, beside=True))
             lines.append("")
     while lines and not lines[-1]:
         lines.pop()
     return lines
+
+
+def map_pages(project: Project, theme_map: ThemeMap, *, width: int = 80, ascii_only: bool = False,
+              counts_by: dict[str, Counts] | None = None) -> list[list[str]]:
+    """The map a part at a time, for a screen too small for all of it: each overarching theme
+    with everything under it, then the other top-level themes together, then the miscellaneous
+    and unassigned piles, only when they hold codes (so no page is empty). Each page is laid
+    out as :func:`map_lines` lays out the whole map."""
+    counts_by = counts_by if counts_by is not None else counts(project, theme_map)
+    groups: list[list[Node]] = [[r] for r in theme_map.roots if r.level == OVERARCHING]
+    rest = [r for r in theme_map.roots if r.level != OVERARCHING]
+    if rest:
+        groups.append(rest)
+    pages = [map_lines(project, theme_map, width=width, ascii_only=ascii_only, counts_by=counts_by,
+                       roots=g, show_piles=False) for g in groups]
+    if theme_map.miscellaneous or theme_map.unassigned:
+        pages.append(map_lines(project, theme_map, width=width, ascii_only=ascii_only,
+                               counts_by=counts_by, roots=[], show_piles=True))
+    return [page for page in pages if page]
 
 
 def map_json(project: Project, theme_map: ThemeMap) -> dict[str, Any]:
