@@ -273,3 +273,57 @@ def test_map_pages_hold_each_overarching_theme_and_no_empty_page(project):
     pages = T.map_pages(project, T.build(project), width=80)
     assert len(pages) == 2 and not any("Unassigned" in line or "no codes" in line
                                        for page in pages for line in page)
+
+
+# -- map versions are snapshots (#14 item 6) -----------------------------------------------------
+
+
+def test_a_version_keeps_its_names_and_counts_and_the_diff_lists_every_change(project):
+    ids = build_map(project)
+    s = Session(project, "lead")
+    s.save_map_version("first draft")
+    (first,) = T.versions(project)
+    before = "\n".join(T.version_lines(project, first.snapshot, width=80))
+    # a rename of a theme and of a code, a merge out of a theme, a new code, a code parked
+    s.edit_theme(ids["rules"], name="Rules as care")
+    s.rename_code(cid(project, "following rules"), "rule following")
+    s.merge_codes([cid(project, "risk vs autonomy")], cid(project, "harm reduction"))
+    s.park_code(cid(project, "stigma"))
+    s.create_theme("Stigma everywhere")
+    d = T.diff(first.snapshot, T.snapshot(project))
+    assert d.added == ["Stigma everywhere"] and d.renamed == [("Rules and autonomy", "Rules as care")]
+    assert d.codes_renamed == [("following rules", "rule following")]
+    assert d.codes_removed == [("risk vs autonomy", ["Rules and autonomy"])]
+    assert d.codes_moved == [("stigma", ["(unassigned)"], ["(miscellaneous)"])]
+    lines = d.lines()
+    assert "~ theme renamed: Rules and autonomy → Rules as care" in lines
+    assert "~ code renamed: following rules → rule following" in lines
+    assert "- code removed: risk vs autonomy (was under Rules and autonomy)" in lines
+    assert "• code moved: stigma: (unassigned) → (miscellaneous)" in lines
+    # opening the old version shows it as it was: its names, its counts
+    old = "\n".join(T.version_lines(project, first.snapshot, width=80))
+    assert old == before
+    assert "Rules and autonomy (3 codes, 15 extracts, 11 participants)" in old
+    assert "risk vs autonomy (4)" in old and "following rules (7)" in old
+    assert "Rules as care" not in old and "rule following" not in old
+    # and from an old version to a newer one, the code added since shows
+    s.save_map_version("second")
+    later = T.diff(first.snapshot, T.versions(project)[1].snapshot)
+    assert later.codes_removed and later.codes_renamed and later.added == ["Stigma everywhere"]
+
+
+def test_versions_saved_before_they_kept_counts_still_open_and_diff(project):
+    """A snapshot from an older tuiqa: no counts, no code kinds, and links to a code since merged
+    away (the old snapshot kept those)."""
+    build_map(project)
+    snap = T.snapshot(project)
+    old = {k: snap[k] for k in ("themes", "links", "parked", "code_names")}
+    s = Session(project, "lead")
+    s.merge_codes([cid(project, "risk vs autonomy")], cid(project, "harm reduction"))
+    lines = T.version_lines(project, old, width=80)
+    assert lines[0] == "(saved before map versions kept their counts: names only)"
+    assert any(line.endswith("risk vs autonomy") for line in lines)
+    assert not any("(0)" in line for line in lines)  # no counts of today against the old map
+    d = T.diff(old, T.snapshot(project))
+    assert d.codes_removed == [("risk vs autonomy", ["Rules and autonomy"])]
+    assert T.diff(old, old).empty
