@@ -593,3 +593,22 @@ def test_no_two_codes_share_a_name_and_the_names_come_back(themed, tmp_path, sch
             result = import_codebook(p, tmp_path / f"book.{fmt}", coder="bea")
             assert result.warnings == []
             assert codebook_state(p) == expected  # the original names, and the whole map
+
+
+def test_fast_coding_guids_and_the_zip_writer():
+    """The qdpx export's shortcuts give what the slow ways give: derived_id's GUIDs, and zips
+    that zipfile reads (Zip64 past 65,535 members)."""
+    from tuiqa.exporters.refi import coding_guid, zip_members
+    from tuiqa.model import new_id
+
+    for ident in [new_id() for _ in range(200)] + ["", "é", "x" * 300]:
+        assert coding_guid(ident) == derived_id("refi-coding", ident)
+    members = [("project.qde", b"<Project/>" * 1000), ("sources/a.txt", "Zoë 😀".encode())]
+    members += [(f"sources/{i}.txt", str(i).encode()) for i in range(70_000)]
+    data = zip_members(members, (2026, 11, 28, 10, 30, 58))
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        assert z.testzip() is None and len(z.namelist()) == len(members)
+        assert z.read("project.qde") == members[0][1] and z.read("sources/a.txt") == members[1][1]
+        assert z.read("sources/69999.txt") == b"69999"
+        assert z.getinfo("sources/a.txt").date_time == (2026, 11, 28, 10, 30, 58)
+        assert z.getinfo("project.qde").compress_type == zipfile.ZIP_DEFLATED

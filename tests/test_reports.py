@@ -823,3 +823,23 @@ def test_a_theme_whose_only_code_has_its_name_is_one_heading(project, tmp_path):
     page = html_as_xml(write(project, "html", tmp_path).read_text(encoding="utf-8"))
     names = [all_text(e) for e in page.iter() if re.fullmatch(r"h[1-6]", e.tag)]
     assert names.count("theme harm reduction") == 1 and "code harm reduction" not in names
+
+
+# -- quoting many extracts at once gives what quoting each gives ---------------------------------
+
+from hypothesis import given, settings as hsettings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from tuiqa.exporters.report import clean, flat, flat_many, quoted_extracts  # noqa: E402
+from tuiqa.quotes import quote  # noqa: E402
+
+TRICKY = st.text(alphabet=st.sampled_from(list("ab \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x00\x07\x85\u2028"
+                                               "\u2029\u202e\u00a0\u3000\"'\u201c\u201d\u2018\u2019"
+                                               "\u201e\u00ab\u00bb😀")), max_size=30)
+
+
+@hsettings(max_examples=300, deadline=None)
+@given(st.lists(TRICKY, max_size=6))
+def test_batch_quoting_is_exactly_quoting_each(raws):
+    assert quoted_extracts(raws) == [quote(clean(r), "") for r in raws]
+    assert flat_many(raws) == [flat(r) for r in raws]

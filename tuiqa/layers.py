@@ -21,6 +21,8 @@ kept "both" on identical spans) is one extract. Counts here are what a write-up 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import chain
+from operator import attrgetter
 
 from .model import Coding
 from .project import CONSENSUS, ChangeError, Project
@@ -86,18 +88,21 @@ def first_coder(project: Project) -> str | None:
     """The coder whose earliest coding is the oldest (ties by name); None before any coding."""
 
     def compute() -> str | None:
-        first: dict[str, str] = {}
-        for c in project.all_codings():
-            if c.coder == CONSENSUS:
-                continue
-            seen = first.get(c.coder)
-            stamp = c.created or "~"  # a coding only known by a later change sorts last
-            if seen is None or stamp < seen:
-                first[c.coder] = stamp
-        if not first:
-            done = sorted(c for c, rids in project.done.items() if rids and c != CONSENSUS)
-            return done[0] if done else None
-        return min(first, key=lambda coder: (first[coder], coder))
+        project.finish_loading()
+
+        def everything():
+            return chain.from_iterable(d.values() for d in project.codings_by_response.values())
+
+        first = min(everything(), default=None, key=attrgetter("_s"))  # the creation stamp
+        if first is not None and (first.coder == CONSENSUS or not first.created):
+            # rare: the consensus layer first, or codings only known by a later change (no
+            # creation stamp), which count last
+            first = min(everything(), key=lambda c: (c.coder == CONSENSUS or not c.created,
+                                                     c.created, c.coder))
+        if first is not None and first.coder != CONSENSUS:
+            return first.coder
+        done = sorted(c for c, rids in project.done.items() if rids and c != CONSENSUS)
+        return done[0] if done else None
 
     return project.remember(("first_coder",), compute)
 
@@ -166,18 +171,20 @@ def codings(project: Project, layer: Layer | None) -> dict[str, list[Coding]]:
     (participant, question, position). Kept until the project changes."""
     if layer is None:
         return {}
-    return project.remember(("layer_codings", layer), lambda: _codings(project, layer))
+    return _layer(project, layer)[0]
 
 
-def _codings(project: Project, layer: Layer) -> dict[str, list[Coding]]:
-    from .codebook import reading_rank
+def _layer(project: Project, layer: Layer) -> tuple[dict[str, list[Coding]], dict[str, str]]:
+    """(codings per code, the participant of every answer they are in), remembered."""
+    return project.remember(("layer", layer), lambda: _compute(project, layer))
 
-    rank = reading_rank(project)
+
+def _compute(project: Project, layer: Layer) -> tuple[dict[str, list[Coding]], dict[str, str]]:
     responses = project.responses
     consensus = layer.coder == CONSENSUS
     settled = _settled(project) if consensus else set()
     wanted = layer.coder
-    out: dict[str, list[Coding]] = {}
+    picked: dict[str, list[Coding]] = {}
     for code_id, items in project.codings_by_code.items():
         if consensus:
             mine = [c for c in items.values()
@@ -185,10 +192,24 @@ def _codings(project: Project, layer: Layer) -> dict[str, list[Coding]]:
                     and c.coder in (CONSENSUS, layer.fallback)]
         else:
             mine = [c for c in items.values() if c.coder == wanted]
-        if not mine:
-            continue
-        mine = [c for c in mine if c.response_id in responses]
-        mine.sort(key=lambda c: (rank.get(c.response_id, (0, 0)), c.start, c.end, c.id))
+        if mine:
+            picked[code_id] = mine
+    # reading order and participants, for the answers the layer codes only
+    porder = {pid: p.order for pid, p in project.participants.items()}
+    qorder = {qid: q.order for qid, q in project.questions.items()}
+    rank: dict[str, tuple[int, int]] = {}
+    participant_of: dict[str, str] = {}
+    for mine in picked.values():
+        for c in mine:
+            rid = c.response_id
+            if rid not in rank and rid in responses:
+                r = responses[rid]
+                rank[rid] = (porder.get(r.participant_id, 0), qorder.get(r.question_id, 0))
+                participant_of[rid] = r.participant_id
+    out: dict[str, list[Coding]] = {}
+    for code_id, mine in picked.items():
+        mine = [c for c in mine if c.response_id in rank]
+        mine.sort(key=lambda c: (rank[c.response_id], c.start, c.end, c.id))
         seen: set[tuple[str, int, int]] = set()
         kept = []
         for c in mine:
@@ -198,7 +219,7 @@ def _codings(project: Project, layer: Layer) -> dict[str, list[Coding]]:
                 kept.append(c)
         if kept:
             out[code_id] = kept
-    return out
+    return out, participant_of
 
 
 def counts(project: Project, layer: Layer | None) -> dict[str, LayerCount]:
@@ -209,11 +230,11 @@ def counts(project: Project, layer: Layer | None) -> dict[str, LayerCount]:
         return {}
 
     def compute() -> dict[str, LayerCount]:
-        participant_of = {rid: r.participant_id for rid, r in project.responses.items()}
+        by_code, participant_of = _layer(project, layer)
         out = {}
-        for code_id, items in codings(project, layer).items():
-            rids = frozenset(c.response_id for c in items)
-            out[code_id] = LayerCount(len(items), rids, frozenset(participant_of[r] for r in rids))
+        for code_id, items in by_code.items():
+            rids = frozenset([c.response_id for c in items])
+            out[code_id] = LayerCount(len(items), rids, frozenset([participant_of[r] for r in rids]))
         return out
 
     return project.remember(("layer_counts", layer), compute)
@@ -222,12 +243,7 @@ def counts(project: Project, layer: Layer | None) -> dict[str, LayerCount]:
 def total(per_code: dict[str, LayerCount], code_ids) -> LayerCount:
     """Several codes together: extracts summed (each is listed under its code), answers and
     participants counted once."""
-    extracts = 0
-    answers: set[str] = set()
-    people: set[str] = set()
-    for cid in code_ids:
-        n = per_code.get(cid, EMPTY)
-        extracts += n.extracts
-        answers |= n.answer_ids
-        people |= n.participant_ids
-    return LayerCount(extracts, frozenset(answers), frozenset(people))
+    found = [per_code.get(cid, EMPTY) for cid in code_ids]
+    return LayerCount(sum(n.extracts for n in found),
+                      frozenset().union(*[n.answer_ids for n in found]),
+                      frozenset().union(*[n.participant_ids for n in found]))

@@ -487,10 +487,11 @@ def _paragraphs(text: str, cls: str = "text") -> str:
 def _html_quotes(items) -> str:
     """A code's quotes as figures, escaped in one pass (cleaned text never holds the separator)."""
     sep = "\x1f"
-    escaped = html.escape(sep.join(f"{q.extract}{sep}{q.attribution}" for q in items), quote=True).split(sep)
-    return "\n".join(f'<figure class="quote"><blockquote><bdi>{escaped[i]}</bdi></blockquote>'
-                     f"<figcaption><bdi>{escaped[i + 1]}</bdi></figcaption></figure>"
-                     for i in range(0, len(escaped), 2))
+    extracts = html.escape(sep.join(items.extracts), quote=True).split(sep)
+    attributions = html.escape(sep.join(items.attributions), quote=True).split(sep)
+    return "\n".join([f'<figure class="quote"><blockquote><bdi>{e}</bdi></blockquote>'
+                      f"<figcaption><bdi>{a}</bdi></figcaption></figure>"
+                      for e, a in zip(extracts, attributions)])
 
 
 def html_text(project: Project, ctx: ExportContext) -> str:
@@ -551,7 +552,11 @@ def html_text(project: Project, ctx: ExportContext) -> str:
         elif isinstance(entry, Table):
             body.append("<table><thead><tr>" + "".join(f"<th>{_h(h)}</th>" for h in entry.headers)
                         + "</tr></thead><tbody>")
-            body += ["<tr>" + "".join(f"<td>{_h(v)}</td>" for v in row) + "</tr>" for row in entry.rows]
+            if entry.rows:  # every cell escaped in one pass (cells are clean: no separator)
+                width = len(entry.rows[0])
+                cells = _h("\x1f".join(v for row in entry.rows for v in row)).split("\x1f")
+                body += ["<tr><td>" + "</td><td>".join(cells[i:i + width]) + "</td></tr>"
+                         for i in range(0, len(cells), width)]
             body.append("</tbody></table>")
     nav = ('<nav aria-label="Contents"><h2>Contents</h2><ul style="list-style:none">'
            '<li><a href="#map">Thematic map</a></li>' + "".join(contents) + "</ul></nav>")

@@ -69,20 +69,34 @@ def flat(text: str | None) -> str:
 # nothing else can contain, since cleaning removes every other such character), cleaned and
 # flattened in one pass each, and split again.
 _SEP = "\x1f"
-_UNSAFE_BUT_SEP = re.compile(f"[{_UNSAFE_CHARS.replace(chr(0x0e) + '-' + chr(0x1f), chr(0x0e) + '-' + chr(0x1e))}]")
-_SPACE_RUNS = re.compile(r"[^\S\x1f]+")
+# what clean() removes, but the separator, and NEL (a line break: flattened to a space below)
+_UNSAFE_BUT_SEP = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1e\x7f-\x84\x86-\x9f\u202a-\u202e\u2066-\u2069"
+                             "\ufffe\uffff\ud800-\udfff]")
+# white space other than a space (each becomes one), then runs of spaces (one is kept): two
+# quick passes, where one pattern for both would stop at every space
+_OTHER_SPACE = re.compile(r"[^\S \x1f]")
+_SPACES = re.compile(" {2,}")
 _MARKS = re.compile('["\u201c\u201d\u201e\u00ab\u00bb]')
+
+
+def flat_many(values: list[str]) -> list[str]:
+    """:func:`flat` of each value, in a few passes over them all."""
+    if not values:
+        return []
+    joined = _SEP.join(values)
+    if joined.count(_SEP) != len(values) - 1:  # a value holds the separator itself: one by one
+        return [flat(v) for v in values]
+    blob = _OTHER_SPACE.sub(" ", _UNSAFE_BUT_SEP.sub("", joined))
+    if "  " in blob:
+        blob = _SPACES.sub(" ", blob)
+    return [piece.strip(" ") for piece in blob.split(_SEP)]
 
 
 def quoted_extracts(raws: list[str]) -> list[str]:
     """Each raw extract cleaned, on one line and in quotation marks: exactly
     ``quotes.quote(clean(raw), "")`` for each, in a few passes over them all."""
-    if not raws:
-        return []
-    blob = _SPACE_RUNS.sub(" ", _UNSAFE_BUT_SEP.sub("", _LINE_BREAKS.sub("\n", _SEP.join(raws))))
     out = []
-    for piece in blob.split(_SEP):
-        piece = piece.strip(" ")
+    for piece in flat_many(raws):
         if _MARKS.search(piece) is None:
             out.append(f'"{piece}"')
         else:
@@ -97,6 +111,34 @@ class Quote(NamedTuple):
     text: str          # the whole quote as Session.quote gives it: "extract" (attribution)
     extract: str       # the extract in quote marks, on one line
     attribution: str   # e.g. (P7: Community support worker, 2 years)
+
+
+class Quotes:
+    """A code's quotes, kept as two columns (a write-up holds tens of thousands: writers join
+    them a column at a time rather than make an object per quote). Iterating gives
+    :class:`Quote` objects."""
+
+    __slots__ = ("extracts", "attributions")
+
+    def __init__(self, extracts: tuple[str, ...] = (), attributions: tuple[str, ...] = ()) -> None:
+        self.extracts = extracts
+        self.attributions = attributions
+
+    def __len__(self) -> int:
+        return len(self.extracts)
+
+    def __getitem__(self, i: int) -> Quote:
+        e, a = self.extracts[i], self.attributions[i]
+        return Quote(f"{e} {a}" if a else e, e, a)
+
+    def __iter__(self) -> Iterator[Quote]:
+        return (self[i] for i in range(len(self.extracts)))
+
+    def texts(self) -> list[str]:
+        """Each quote whole: ``"extract" (attribution)``."""
+        if all(self.attributions):
+            return list(map(" ".join, zip(self.extracts, self.attributions)))
+        return [f"{e} {a}" if a else e for e, a in zip(self.extracts, self.attributions)]
 
 
 @dataclass(frozen=True)
@@ -151,7 +193,7 @@ class CodeEntry:
     colour: str
     counts: LayerCount
     whose: str
-    quotes: tuple[Quote, ...]
+    quotes: Quotes
     under_theme: bool = False  # the only code of a theme of the same name: shown under the
     #                            theme's heading, with no heading (and no summary) of its own
 
@@ -223,15 +265,22 @@ def layer_sentence(layer: Layer | None, chosen: bool) -> str:
 
 
 class _Quoter:
-    """Attributed quotes for a code's extracts in the layer, in reading order, each passage once."""
+    """Attributed quotes for a code's extracts in the layer, in reading order, each passage once.
+    One per layer and template is kept until the project changes (:meth:`Project.remember`), so
+    a second export (the Word file after the HTML one) quotes nothing twice."""
 
-    def __init__(self, project: Project, ctx: ExportContext, layer: Layer | None) -> None:
-        self.project = project
+    @classmethod
+    def get(cls, project: Project, ctx: ExportContext, layer: Layer | None) -> _Quoter:
         template = ctx.quote_template or settings.value(project, "quote-template")
+        return project.remember(("quoter", layer, template), lambda: cls(project, template, layer))
+
+    def __init__(self, project: Project, template: str, layer: Layer | None) -> None:
+        self.project = project
         self.attributor = quotes.Attributor(template, project.attributes)
         self.by_code = layers.codings(project, layer)
-        self._attribution: dict[str, str] = {}
-        self._done: dict[str, tuple[Quote, ...]] = {}
+        self._attribution: dict[str, str] = {}  # participant id -> attribution
+        self._answer: dict[str, tuple[str, str]] = {}  # response id -> (text, attribution)
+        self._done: dict[str, Quotes] = {}
 
     def attribution(self, participant_id: str) -> str:
         found = self._attribution.get(participant_id)
@@ -241,22 +290,25 @@ class _Quoter:
                 flat(self.attributor(part.pid, part.attrs)) if part is not None else ""
         return found
 
-    def quotes(self, code_id: str, limit: int | None = None) -> tuple[Quote, ...]:
+    def _answer_of(self, response_id: str) -> tuple[str, str]:
+        r = self.project.responses[response_id]
+        found = self._answer[response_id] = (r.text, self.attribution(r.participant_id))
+        return found
+
+    def quotes(self, code_id: str, limit: int | None = None) -> Quotes:
         found = self._done.get(code_id)
         if found is not None:
-            return found[:limit] if limit is not None else found
+            return Quotes(found.extracts[:limit], found.attributions[:limit]) if limit else found
         codings = self.by_code.get(code_id, ())
         if limit is not None:
             codings = codings[:limit]
-        responses = self.project.responses
+        answers, answer_of = self._answer, self._answer_of
         raws, attributions = [], []
-        attribution = self.attribution
         for c in codings:
-            r = responses[c.response_id]
-            raws.append(r.text[c.start:c.end])
-            attributions.append(attribution(r.participant_id))
-        out = tuple(Quote(f"{e} {a}" if a else e, e, a)
-                    for e, a in zip(quoted_extracts(raws), attributions))
+            text, attribution = answers.get(c.response_id) or answer_of(c.response_id)
+            raws.append(text[c.start:c.end])
+            attributions.append(attribution)
+        out = Quotes(tuple(quoted_extracts(raws)), tuple(attributions))
         if limit is None:
             self._done[code_id] = out
         return out
@@ -303,7 +355,7 @@ def outline(project: Project, ctx: ExportContext) -> Iterator[Entry]:
     layer = ctx.layer(project)
     theme_map = T.build(project)
     per_code = layers.counts(project, layer)
-    quoter = _Quoter(project, ctx, layer)
+    quoter = _Quoter.get(project, ctx, layer)
     plan = _plan(project, theme_map)
     owner = whose(layer)
     total = plan.code_listings
@@ -325,6 +377,14 @@ def outline(project: Project, ctx: ExportContext) -> Iterator[Entry]:
         elif item[0] == "section":
             listed += [c.id for c in item[4]]
     everything = layers.total(per_code, listed)
+    totals: dict[frozenset[str], LayerCount] = project.remember(("theme_totals", layer), dict)
+
+    def theme_total(ids: frozenset[str]) -> LayerCount:  # kept for the next export, too
+        found = totals.get(ids)
+        if found is None:
+            found = totals[ids] = layers.total(per_code, ids)
+        return found
+
     info = meta(project)
     lines = [layer_sentence(layer, chosen=bool(ctx.coder)),
              f"{T.plural(everything.extracts, 'quote')} from {T.plural(everything.answers, 'answer')} "
@@ -340,7 +400,7 @@ def outline(project: Project, ctx: ExportContext) -> Iterator[Entry]:
             ids = node.all_code_ids()
             yield ThemeEntry(heading, t.id, flat(t.name), node.level, t.status or "",
                              clean(t.description).strip(), clean(t.concept).strip(), len(ids),
-                             layers.total(per_code, ids), owner)
+                             theme_total(frozenset(ids)), owner)
         elif item[0] == "code":
             yield code_entry(item[1], item[2], item[3])
         else:
@@ -390,18 +450,26 @@ def md_paragraphs(text: str) -> str:
     return md_escape(text)
 
 
-def md_quotes(items: tuple[Quote, ...]) -> str:
+def md_quotes(items: Quotes) -> str:
     """A code's quotes as block quotes, blank lines between, escaped in one pass. Each quote is
     clean and on one line already and opens with a quotation mark, so no line can start a list
     or a heading: only the characters inside need escaping."""
-    return "> " + _MD_SPECIAL.sub(r"\\\g<0>", "\n\n> ".join(q.text for q in items))
+    return "> " + _MD_SPECIAL.sub(r"\\\g<0>", "\n\n> ".join(items.texts()))
 
 
 def _md_table(headers: tuple[str, ...], rows) -> list[str]:
+    """A Markdown table; its cells flattened and escaped in one pass (a cell is never at the
+    start of a line, so only the characters inside need escaping)."""
     out = ["| " + " | ".join(md_line(h) or " " for h in headers) + " |",
            "|" + "|".join(" --- " for _ in headers) + "|"]
-    for row in rows:
-        out.append("| " + " | ".join(md_line(v) for v in row) + " |")
+    rows = [tuple(row) for row in rows]
+    if not rows:
+        return out
+    width = len(rows[0])
+    cells = flat_many([v for row in rows for v in row])
+    cells = _MD_SPECIAL.sub(r"\\\g<0>", _SEP.join(cells)).split(_SEP)
+    for i in range(0, len(cells), width):
+        out.append("| " + " | ".join(cells[i:i + width]) + " |")
     return out
 
 
@@ -448,7 +516,6 @@ def write_markdown(project: Project, out: Path, ctx: ExportContext) -> None:
 
 # -- Word ----------------------------------------------------------------------------------------
 
-_W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 _XML_ESCAPES = {ord("&"): "&amp;", ord("<"): "&lt;", ord(">"): "&gt;"}
 _XML_SPECIAL = re.compile("[&<>]")
 
@@ -458,12 +525,13 @@ def _x(text: str) -> str:
 
 
 class _WordBody:
-    """The body of a Word document written as WordprocessingML text, parsed once at the end.
+    """The body of a Word document written as WordprocessingML text.
 
     python-docx's ``add_paragraph`` looks for the end of the body from the start on every call
-    and builds runs a call per character; building elements one by one with lxml is faster but
-    still costs a dozen calls per quote. Text costs one formatted string per paragraph (a
-    code's quotes are escaped in one pass), and lxml parses the lot in one go."""
+    and builds runs a call per character; building elements one by one with lxml still costs a
+    dozen calls per quote, and moving them into the document a namespace check each. Text
+    costs one formatted string per paragraph (a code's quotes are escaped in one pass); it goes
+    into python-docx's own ``word/document.xml`` as it is (see :func:`docx_bytes`)."""
 
     def __init__(self, styles) -> None:
         self.parts: list[str] = []
@@ -495,18 +563,19 @@ class _WordBody:
             runs = [(label, "b")] if label and i == 0 else []
             self.paragraph(self.normal, *runs, (lines, "i" if italic else ""))
 
-    def quotes(self, items: tuple[Quote, ...]) -> None:
+    def quotes(self, items: Quotes) -> None:
         """A code's quotes, each a Quote-style paragraph: the extract, then the attribution in a
-        run of its own. Escaped in one pass for them all."""
+        run of its own. Escaped in one pass for them all (cleaned text never holds the
+        separator)."""
         if not items:
             return
-        sep = "\x1f"  # cleaned text never holds it
-        escaped = _x(sep.join(f"{q.extract}{sep}{q.attribution}" for q in items)).split(sep)
-        head = f'<w:p><w:pPr><w:pStyle w:val="{self.quote_style}"/></w:pPr><w:r>'
-        for i in range(0, len(escaped), 2):
-            extract, attribution = escaped[i], escaped[i + 1]
-            tail = f'<w:r><w:t xml:space="preserve"> {attribution}</w:t></w:r>' if attribution else ""
-            self.parts.append(f"{head}{_t(extract, escaped=True)}</w:r>{tail}</w:p>")
+        extracts = _x(_SEP.join(items.extracts)).split(_SEP)
+        attributions = _x(_SEP.join(items.attributions)).split(_SEP)
+        head = f'<w:p><w:pPr><w:pStyle w:val="{self.quote_style}"/></w:pPr><w:r><w:t>'
+        self.parts.extend(
+            f'{head}{e}</w:t></w:r><w:r><w:t xml:space="preserve"> {a}</w:t></w:r></w:p>' if a else
+            f"{head}{e}</w:t></w:r></w:p>"
+            for e, a in zip(extracts, attributions))
 
     def table(self, entry: Table) -> None:
         cols = len(entry.headers)
@@ -526,11 +595,8 @@ class _WordBody:
         self.parts.append("".join(out))
         self.parts.append("<w:p/>")  # Word wants a paragraph between a table and what follows
 
-    def elements(self):
-        from lxml import etree  # python-docx's own XML library
-
-        body = etree.fromstring(f'<w:body xmlns:w="{_W}">{"".join(self.parts)}</w:body>')
-        return list(body)
+    def xml(self) -> bytes:
+        return "".join(self.parts).encode("utf-8")
 
 
 def _t(text: str, *, escaped: bool = False) -> str:
@@ -591,16 +657,33 @@ def docx_bytes(project: Project, ctx: ExportContext) -> bytes:
                 w.para("No extracts.", italic=True)
         elif isinstance(entry, Table):
             w.table(entry)
-    body = doc.element.body
-    end = body.sectPr  # everything goes before the section properties, which end the body
-    for element in w.elements():
-        if end is not None:
-            end.addprevious(element)
-        else:
-            body.append(element)
-    buf = io.BytesIO()
-    doc.save(buf)
-    return buf.getvalue()
+    # python-docx writes the package (styles, properties, relationships) around an empty body;
+    # the body goes into its document.xml before the section properties that end it
+    template = io.BytesIO()
+    doc.save(template)
+    return _with_body(template.getvalue(), w.xml())
+
+
+DOCX_LEVEL = 3  # deflate level of the package: a big write-up's XML at 6 takes ~3x as long
+
+
+def _with_body(package: bytes, body: bytes) -> bytes:
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(package)) as src, \
+            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=DOCX_LEVEL) as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "word/document.xml":
+                at = data.rfind(b"<w:sectPr")
+                if at == -1:
+                    at = data.rfind(b"</w:body>")
+                if at == -1:  # pragma: no cover - python-docx's template always has a body
+                    raise ExportError("python-docx's document template has no body")
+                data = data[:at] + body + data[at:]
+            dst.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=DOCX_LEVEL)
+    return out.getvalue()
 
 
 @register("docx", "docx", "the write-up as a Word document (real headings and quote styles)")
@@ -628,7 +711,7 @@ def codebook_rows(project: Project, ctx: ExportContext) -> tuple[list[CodebookRo
     layer = ctx.layer(project)
     theme_map = T.build(project)
     per_code = layers.counts(project, layer)
-    quoter = _Quoter(project, ctx, layer)
+    quoter = _Quoter.get(project, ctx, layer)
     codes = project.codes()
     rows = []
     for i, code in enumerate(codes):
