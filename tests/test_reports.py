@@ -379,6 +379,26 @@ def test_cancelling_writes_nothing(project, tmp_path):
         assert not out.exists()
 
 
+def test_every_format_stops_part_way_and_writes_nothing(project, tmp_path):
+    """The app runs exports behind a progress bar that Esc stops: each format reports progress
+    more than once and stops at the next report after the stop, before anything is written."""
+    build_map(project)
+    for name, fmt in load_all().items():
+        ctx = ExportContext(session_coder="lead")
+        seen: list[tuple[int, int]] = []
+
+        def progress(done, total, ctx=ctx, seen=seen):
+            seen.append((done, total))
+            ctx.cancel.set()  # Esc, as soon as the bar first moves
+
+        ctx.progress = progress
+        out = tmp_path / f"stopped.{fmt.extension}"
+        with pytest.raises(Cancelled):
+            export(project, name, out, ctx)
+        assert len(seen) == 1 and not out.exists(), name
+        assert not list(tmp_path.glob("*.tmp*")), name
+
+
 def test_progress_is_reported(project, tmp_path):
     build_map(project)
     seen: list[tuple[int, int]] = []

@@ -382,6 +382,7 @@ def svg_text(project: Project, ctx: ExportContext, *, standalone: bool = True) -
             ctx.step(i, len(roots))
         _place(root, 0, top, col_x)
         top += root.band + ROOT_GAP
+    ctx.step(len(roots), len(roots))  # the last chance to stop before the drawing is written
     width = max(col_x[-1] - COL_GAP + margin, text_width(title) * 1.25 + 2 * margin,
                 text_width(note) + 2 * margin)
     height = top - ROOT_GAP + margin
