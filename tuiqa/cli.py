@@ -685,12 +685,16 @@ formats:
   qdc, qdpx           REFI-QDA codebook / project, for NVivo, ATLAS.ti, MAXQDA, QualCoder
   mermaid, dot, svg   the thematic map as a picture source or picture
   html                one self-contained file to read in any browser, offline
-Written privately (owner-only) to -o PATH, or to DIR/exports/.
+Written privately (owner-only) to -o PATH (a file, or a folder, made if missing), or to
+DIR/exports/ under a name of its own per format (NAME.md, NAME-codings.csv, NAME-codebook.csv…);
+a file replaced is said. Write-ups, codebooks and map pictures quote and count one coder layer:
+the primary-layer setting, or --coder (a coder, or consensus+CODER). See `tuiqa settings`.
 
 examples:
   tuiqa export my-study --format docx -o write-up.docx
+  tuiqa export my-study --format markdown --coder consensus+ann
   tuiqa export my-study --format csv --coder ann
-  tuiqa export my-study --format html""")
+  tuiqa export my-study --format html -o ~/to-read/""")
     _add_project(p, positional=True)
     p.add_argument("--format", required=True, metavar="FORMAT", help="see the list below")
     p.add_argument("-o", "--output", metavar="PATH",
