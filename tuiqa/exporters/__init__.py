@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Callable
 from ..longwork import Cancelled  # noqa: F401  (raised by ExportContext.step; callers catch it here)
 from ..project import Project
 from ..store.files import atomic_write, file_mode, make_private_dir
+from ..store.stamps import stamp_iso
 
 if TYPE_CHECKING:
     from ..layers import Layer
@@ -69,6 +70,24 @@ class ExportContext:
             make_private_dir(out.parent)
         self.replaced = out.exists()
         atomic_write(out, data, mode=file_mode(out.parent))
+
+
+class IsoTimes:
+    """ISO 8601 times of stamps (:func:`~tuiqa.store.stamps.stamp_iso`), worked out once per
+    second: a stamp starts with its milliseconds since the epoch, 13 digits, so its first 10 are
+    the second. ``seen`` maps those digits to the time, for a caller's own quick look-up."""
+
+    def __init__(self) -> None:
+        self.seen: dict[str, str] = {}
+
+    def __call__(self, stamp: str) -> str:
+        if len(stamp) > 13 and stamp[13] == "." and stamp[:13].isdigit():
+            second = stamp[:10]
+            found = self.seen.get(second)
+            if found is None:
+                found = self.seen[second] = stamp_iso(stamp)
+            return found
+        return stamp_iso(stamp)
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,7 @@ from pathlib import Path
 from .. import themes as T
 from ..csvsafe import escape
 from ..project import Project
-from ..store.stamps import stamp_iso
-from . import ExportContext, register
+from . import ExportContext, IsoTimes, register
 
 COLUMNS = ["participant", "question", "code", "coder", "start", "end", "text", "question_key",
            "kind", "themes", "response_memos", "code_memos", "created"]
@@ -26,22 +25,6 @@ _TRIGGERS = frozenset("=+-@\t\r'")  # a cell starting so may need csvsafe.escape
 
 def _safe(value: str) -> str:
     return escape(value) if value and value[0] in _TRIGGERS else value
-
-
-class _Times:
-    """ISO times of stamps, worked out once per second (stamps are ms since the epoch first)."""
-
-    def __init__(self) -> None:
-        self.seen: dict[str, str] = {}
-
-    def __call__(self, stamp: str) -> str:
-        if len(stamp) > 13 and stamp[13] == "." and stamp[:13].isdigit():
-            second = stamp[:10]
-            found = self.seen.get(second)
-            if found is None:
-                found = self.seen[second] = stamp_iso(stamp)
-            return found
-        return stamp_iso(stamp)
 
 
 @register("csv", "csv", "every coding as a row (import-codings reads it back exactly)",
@@ -90,7 +73,7 @@ def write_csv(project: Project, out: Path, ctx: ExportContext) -> None:
     codings.sort(key=lambda c: (answer_cells[c.response_id][0], c.start, c.end,
                                 code_sort[c.code_id], c.coder))
     coders = {name: _safe(name) for name in {c.coder for c in codings}}
-    when = _Times()
+    when = IsoTimes()
     rows = []
     append = rows.append
     for i, c in enumerate(codings):

@@ -38,7 +38,7 @@ from ..colours import colour_for
 from ..model import NAMESPACE, Code, derived_id
 from ..project import Project, name_key
 from ..store.stamps import stamp_iso, stamp_time
-from . import ExportContext, ExportError, register
+from . import ExportContext, ExportError, IsoTimes, register
 
 CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
 PROJECT_NS = "urn:QDA-XML:project:1.0"
@@ -370,7 +370,7 @@ def write_qdpx(project: Project, out: Path, ctx: ExportContext) -> None:
 
         code_key = {cid: project.code_name(cid).casefold() for cid in codes}
         user_of = {coder: user_guid(coder) for coder in coders}
-        times = _Times()
+        times = IsoTimes()
         seen = times.seen
         for i, r in enumerate(ordered):
             if i % 2000 == 0:
@@ -434,22 +434,6 @@ def _memo_about(project: Project, mm, pid_of: dict[str, str], qkey: dict[str, st
     if mm.target_kind == "theme":
         return project.state.table("theme")[mm.target_id].name
     return ""
-
-
-class _Times:
-    """ISO times of stamps, worked out once per second (stamps are ms since the epoch first)."""
-
-    def __init__(self) -> None:
-        self.seen: dict[str, str] = {}
-
-    def __call__(self, stamp: str) -> str:
-        if len(stamp) > 13 and stamp[13] == "." and stamp[:13].isdigit():
-            second = stamp[:10]
-            found = self.seen.get(second)
-            if found is None:
-                found = self.seen[second] = stamp_iso(stamp)
-            return found
-        return stamp_iso(stamp)
 
 
 _CODING_PREFIX = NAMESPACE.bytes + b"refi-coding\x1f"
