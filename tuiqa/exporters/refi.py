@@ -481,7 +481,8 @@ def zip_members(members: list[tuple[str, bytes]], when: tuple[int, ...]) -> byte
         flags = 0 if encoded.isascii() else 0x800
         crc = zlib.crc32(data)
         if len(data) >= STORE_BELOW:
-            body = zlib.compress(data, QDE_LEVEL if name == "project.qde" else 6, -15)
+            deflate = zlib.compressobj(QDE_LEVEL if name == "project.qde" else 6, zlib.DEFLATED, -15)
+            body = deflate.compress(data) + deflate.flush()
             method, version = 8, 20
         else:
             body, method, version = data, 0, 10
