@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+from operator import attrgetter
 from pathlib import Path
 
 from .. import themes as T
@@ -46,47 +47,75 @@ def write_csv(project: Project, out: Path, ctx: ExportContext) -> None:
         return _safe(" | ".join(f"{mm.coder}: {mm.text}" for mm in project.memos_for(kind, target)))
 
     paths = {tid: path_of(tid) for tid in m.by_id}
-    codings = [c for c in project.all_codings() if ctx.coder is None or c.coder == ctx.coder]
-    ctx.step(0, len(codings))
+    project.finish_loading()
+    coder = ctx.coder
+    responses, participants, questions = project.responses, project.participants, project.questions
+    # the answers with codings, in reading order (participant, then question); each answer's
+    # codings are listed together, so a row need not be sorted among all the others
+    porder = {pid: p.order for pid, p in project.participants.items()}
+    qorder = {qid: q.order for qid, q in project.questions.items()}
+    answers: dict[str, tuple] = {}
+    for rid, found in project.codings_by_response.items():
+        if found and rid in responses:
+            r = responses[rid]
+            answers[rid] = (porder.get(r.participant_id, 0), qorder.get(r.question_id, 0))
+    order = sorted(answers, key=answers.__getitem__)
+    total = sum(map(len, map(project.codings_by_response.__getitem__, order)))
+    ctx.step(0, total)
 
-    # per code: its name (and the key it sorts by), kind, themes, memos
-    code_cells: dict[str, tuple[str, str, str, str]] = {}
+    code_cells: dict[str, tuple[str, str, str, str]] = {}  # name, kind, themes, memos
     code_sort: dict[str, str] = {}
-    for cid in {c.code_id for c in codings}:
+
+    def code_of(cid: str) -> tuple[str, str, str, str]:
         code = project.code(cid)
         name = code.name if code is not None and code.name else "?"
         code_sort[cid] = name.casefold()
-        code_cells[cid] = (_safe(name), _safe(code.kind if code else ""),
-                           _safe(" ; ".join(sorted(paths[t] for t in m.themes_of_code.get(cid, [])))),
-                           memos("code", cid))
-    # per answer: where it sorts, and its participant, question and memos
-    porder = {pid: p.order for pid, p in project.participants.items()}
-    qorder = {qid: q.order for qid, q in project.questions.items()}
-    responses, participants, questions = project.responses, project.participants, project.questions
-    answer_cells: dict[str, tuple] = {}
-    for rid in {c.response_id for c in codings}:
-        r = responses[rid]
-        q = questions[r.question_id]
-        answer_cells[rid] = ((porder.get(r.participant_id, 0), qorder.get(r.question_id, 0)),
-                             _safe(participants[r.participant_id].pid), _safe(q.text), _safe(q.key),
-                             memos("response", rid), r.text)
-    codings.sort(key=lambda c: (answer_cells[c.response_id][0], c.start, c.end,
-                                code_sort[c.code_id], c.coder))
-    coders = {name: _safe(name) for name in {c.coder for c in codings}}
+        found = code_cells[cid] = (
+            _safe(name), _safe(code.kind if code else ""),
+            _safe(" ; ".join(sorted(paths[t] for t in m.themes_of_code.get(cid, [])))),
+            memos("code", cid) if ("code", cid) in project.memos_by_target else "")
+        return found
+
+    span = attrgetter("start", "end")
+    coders: dict[str, str] = {}
     when = IsoTimes()
+    seen = when.seen
     rows = []
     append = rows.append
-    for i, c in enumerate(codings):
-        if not i % 5000:
-            ctx.step(i, len(codings))
-        _, pid, question, key, memos_r, text = answer_cells[c.response_id]
-        name, kind, themes, memos_c = code_cells[c.code_id]
-        extract = text[c.start:c.end]
-        if extract and extract[0] in _TRIGGERS:
-            extract = escape(extract)
-        append((pid, question, name, coders[c.coder], c.start, c.end, extract, key, kind, themes,
-                memos_r, memos_c, when(c.created)))
-    ctx.step(len(codings), len(codings))
+    done = 0
+    for rid in order:
+        items = list(project.codings_by_response[rid].values())
+        if coder is not None:
+            items = [c for c in items if c.coder == coder]
+            if not items:
+                continue
+        for c in items:
+            if c.code_id not in code_cells:
+                code_of(c.code_id)
+            if c.coder not in coders:
+                coders[c.coder] = _safe(c.coder)
+        if len(items) > 1:
+            items.sort(key=span)
+            if len({span(c) for c in items}) < len(items):  # one extract, several codes or coders
+                items.sort(key=lambda c: (c.start, c.end, code_sort[c.code_id], c.coder))
+        r = responses[rid]
+        q = questions[r.question_id]
+        pid, question, key, text = (_safe(participants[r.participant_id].pid), _safe(q.text),
+                                    _safe(q.key), r.text)
+        memos_r = memos("response", rid) if ("response", rid) in project.memos_by_target else ""
+        for c in items:
+            name, kind, themes, memos_c = code_cells[c.code_id]
+            extract = text[c.start:c.end]
+            if extract and extract[0] in _TRIGGERS:
+                extract = escape(extract)
+            stamp = c.created
+            append((pid, question, name, coders[c.coder], c.start, c.end, extract, key, kind,
+                    themes, memos_r, memos_c, seen.get(stamp[:10]) or when(stamp)))
+        done += len(items)
+        if done >= 5000:
+            ctx.step(len(rows), total)
+            done = 0
+    ctx.step(total, total)
     buf = io.StringIO()
     buf.write("\ufeff")  # UTF-8 with a BOM, so Excel opens curly quotes and accents correctly
     writer = csv.writer(buf, lineterminator="\r\n")
