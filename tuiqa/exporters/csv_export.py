@@ -55,9 +55,10 @@ def write_csv(project: Project, out: Path, ctx: ExportContext) -> None:
     porder = {pid: p.order for pid, p in project.participants.items()}
     qorder = {qid: q.order for qid, q in project.questions.items()}
     answers: dict[str, tuple] = {}
+    found_response = {}
     for rid, found in project.codings_by_response.items():
         if found and rid in responses:
-            r = responses[rid]
+            r = found_response[rid] = responses[rid]
             answers[rid] = (porder.get(r.participant_id, 0), qorder.get(r.question_id, 0))
     order = sorted(answers, key=answers.__getitem__)
     total = sum(map(len, map(project.codings_by_response.__getitem__, order)))
@@ -65,23 +66,21 @@ def write_csv(project: Project, out: Path, ctx: ExportContext) -> None:
 
     code_cells: dict[str, tuple[str, str, str, str]] = {}  # name, kind, themes, memos
     code_sort: dict[str, str] = {}
-
-    def code_of(cid: str) -> tuple[str, str, str, str]:
+    for cid in project.codings_by_code:
         code = project.code(cid)
         name = code.name if code is not None and code.name else "?"
         code_sort[cid] = name.casefold()
-        found = code_cells[cid] = (
+        code_cells[cid] = (
             _safe(name), _safe(code.kind if code else ""),
             _safe(" ; ".join(sorted(paths[t] for t in m.themes_of_code.get(cid, [])))),
             memos("code", cid) if ("code", cid) in project.memos_by_target else "")
-        return found
+    coders = {name: _safe(name) for name in project.coder_counts}
 
     span = attrgetter("start", "end")
-    coders: dict[str, str] = {}
     when = IsoTimes()
     seen = when.seen
-    rows = []
-    append = rows.append
+    rows: list[tuple] = []
+    extend = rows.extend
     done = 0
     for rid in order:
         items = list(project.codings_by_response[rid].values())
@@ -89,28 +88,21 @@ def write_csv(project: Project, out: Path, ctx: ExportContext) -> None:
             items = [c for c in items if c.coder == coder]
             if not items:
                 continue
-        for c in items:
-            if c.code_id not in code_cells:
-                code_of(c.code_id)
-            if c.coder not in coders:
-                coders[c.coder] = _safe(c.coder)
         if len(items) > 1:
             items.sort(key=span)
-            if len({span(c) for c in items}) < len(items):  # one extract, several codes or coders
+            if len(set(map(span, items))) < len(items):  # one extract, several codes or coders
                 items.sort(key=lambda c: (c.start, c.end, code_sort[c.code_id], c.coder))
-        r = responses[rid]
+        r = found_response[rid]
         q = questions[r.question_id]
         pid, question, key, text = (_safe(participants[r.participant_id].pid), _safe(q.text),
                                     _safe(q.key), r.text)
         memos_r = memos("response", rid) if ("response", rid) in project.memos_by_target else ""
-        for c in items:
-            name, kind, themes, memos_c = code_cells[c.code_id]
-            extract = text[c.start:c.end]
-            if extract and extract[0] in _TRIGGERS:
-                extract = escape(extract)
-            stamp = c.created
-            append((pid, question, name, coders[c.coder], c.start, c.end, extract, key, kind,
-                    themes, memos_r, memos_c, seen.get(stamp[:10]) or when(stamp)))
+        # one comprehension per answer: name, kind, themes, memos of the code (cc); the extract,
+        # made formula-safe if it must be (x); the time, looked up by its second
+        extend([(pid, question, (cc := code_cells[c.code_id])[0], coders[c.coder], c.start, c.end,
+                 x if not (x := text[c.start:c.end]) or x[0] not in _TRIGGERS else escape(x),
+                 key, cc[1], cc[2], memos_r, cc[3], seen.get(c.created[:10]) or when(c.created))
+                for c in items])
         done += len(items)
         if done >= 5000:
             ctx.step(len(rows), total)
