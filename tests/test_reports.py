@@ -863,3 +863,12 @@ TRICKY = st.text(alphabet=st.sampled_from(list("ab \t\n\r\x0b\x0c\x1c\x1d\x1e\x1
 def test_batch_quoting_is_exactly_quoting_each(raws):
     assert quoted_extracts(raws) == [quote(clean(r), "") for r in raws]
     assert flat_many(raws) == [flat(r) for r in raws]
+
+
+@hsettings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab1Z #\\`*_[]<|~&$\n\x1f")), max_size=40))
+def test_markdown_escaping_of_single_characters(text):
+    """What Markdown acts on, escaped; a # before a letter or digit (a colour, a hashtag) kept."""
+    from tuiqa.exporters.report import _md_escape_chars
+
+    assert _md_escape_chars(text) == re.sub(r"[\\`*_\[\]<|~&$]|#(?![0-9A-Za-z])", r"\\\g<0>", text)

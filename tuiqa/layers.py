@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import chain
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 
 from .model import Coding
 from .project import CONSENSUS, ChangeError, Project
@@ -199,27 +199,36 @@ def _compute(project: Project, layer: Layer) -> tuple[dict[str, list[Coding]], d
     qorder = {qid: q.order for qid, q in project.questions.items()}
     rank: dict[str, tuple[int, int]] = {}
     participant_of: dict[str, str] = {}
-    for mine in picked.values():
-        for c in mine:
-            rid = c.response_id
-            if rid not in rank and rid in responses:
-                r = responses[rid]
-                rank[rid] = (porder.get(r.participant_id, 0), qorder.get(r.question_id, 0))
-                participant_of[rid] = r.participant_id
+    for rid in set(map(_RESPONSE, chain.from_iterable(picked.values()))):
+        if rid in responses:
+            r = responses[rid]
+            rank[rid] = (porder.get(r.participant_id, 0), qorder.get(r.question_id, 0))
+            participant_of[rid] = r.participant_id
     out: dict[str, list[Coding]] = {}
     for code_id, mine in picked.items():
-        mine = [c for c in mine if c.response_id in rank]
-        mine.sort(key=lambda c: (rank[c.response_id], c.start, c.end, c.id))
-        seen: set[tuple[str, int, int]] = set()
-        kept = []
-        for c in mine:
-            key = (c.response_id, c.start, c.end)
-            if key not in seen:
-                seen.add(key)
-                kept.append(c)
-        if kept:
-            out[code_id] = kept
+        if not all(map(rank.__contains__, map(_RESPONSE, mine))):
+            mine = [c for c in mine if c.response_id in rank]  # an answer no longer there
+            if not mine:
+                continue
+        # sorted by (answer's place, start, end, id) with keys made in C, not a call per coding
+        ordered = sorted(zip(map(rank.__getitem__, map(_RESPONSE, mine)), map(_SPAN_ID, mine), mine))
+        mine = list(map(itemgetter(2), ordered))
+        places = list(map(_PLACE, mine))
+        if len(set(places)) < len(places):  # one passage twice: keep the first
+            seen: set[tuple[str, int, int]] = set()
+            kept = []
+            for c, place in zip(mine, places):
+                if place not in seen:
+                    seen.add(place)
+                    kept.append(c)
+            mine = kept
+        out[code_id] = mine
     return out, participant_of
+
+
+_RESPONSE = attrgetter("response_id")
+_SPAN_ID = attrgetter("start", "end", "id")
+_PLACE = attrgetter("response_id", "start", "end")
 
 
 def counts(project: Project, layer: Layer | None) -> dict[str, LayerCount]:
@@ -233,8 +242,8 @@ def counts(project: Project, layer: Layer | None) -> dict[str, LayerCount]:
         by_code, participant_of = _layer(project, layer)
         out = {}
         for code_id, items in by_code.items():
-            rids = frozenset([c.response_id for c in items])
-            out[code_id] = LayerCount(len(items), rids, frozenset([participant_of[r] for r in rids]))
+            rids = frozenset(map(_RESPONSE, items))
+            out[code_id] = LayerCount(len(items), rids, frozenset(map(participant_of.__getitem__, rids)))
         return out
 
     return project.remember(("layer_counts", layer), compute)

@@ -421,7 +421,21 @@ def outline(project: Project, ctx: ExportContext) -> Iterator[Entry]:
 # Characters escaped wherever they are: emphasis, code, links, images, raw HTML, entities, tables,
 # strike-through, maths (GitHub renders $…$), and a # that could open or close a heading (one
 # followed by a letter or digit, as in a colour or a hashtag, cannot, so it is left alone).
-_MD_SPECIAL = re.compile(r"[\\`*_\[\]<|~&$]|#(?![0-9A-Za-z])")
+_MD_SPECIAL = re.compile(r"[\\`*_\[\]<|~&$#]")  # (a # followed by a letter or digit is kept)
+_ALNUM = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+
+
+def _md_special(m: re.Match) -> str:
+    text, end = m.string, m.end()
+    if m.group() == "#" and end < len(text) and text[end] in _ALNUM:
+        return "#"
+    return "\\" + m.group()
+
+
+def _md_escape_chars(text: str) -> str:
+    """The characters Markdown would act on, escaped (one pattern of single characters: a
+    pattern with a lookahead tries every position of a 10 MB write-up)."""
+    return _MD_SPECIAL.sub(_md_special, text)
 # At the start of a line: block quotes, setext underlines, list items, thematic breaks.
 _MD_MARKER = re.compile(r"[>=]|[-+](?=\s|$|-)")
 _MD_NUMBERED = re.compile(r"(\d{1,9})([.)])(?=\s|$)")
@@ -438,7 +452,7 @@ def _md_line_start(line: str) -> str:
 
 def md_escape(text: str) -> str:
     """Text that Markdown shows as it is: no headings, links, HTML, lists or emphasis from it."""
-    return "\n".join(_md_line_start(_MD_SPECIAL.sub(r"\\\g<0>", line.strip()))
+    return "\n".join(_md_line_start(_md_escape_chars(line.strip()))
                      for line in clean(text).split("\n"))
 
 
@@ -454,7 +468,7 @@ def md_quotes(items: Quotes) -> str:
     """A code's quotes as block quotes, blank lines between, escaped in one pass. Each quote is
     clean and on one line already and opens with a quotation mark, so no line can start a list
     or a heading: only the characters inside need escaping."""
-    return "> " + _MD_SPECIAL.sub(r"\\\g<0>", "\n\n> ".join(items.texts()))
+    return "> " + _md_escape_chars("\n\n> ".join(items.texts()))
 
 
 def _md_table(headers: tuple[str, ...], rows) -> list[str]:
@@ -467,7 +481,7 @@ def _md_table(headers: tuple[str, ...], rows) -> list[str]:
         return out
     width = len(rows[0])
     cells = flat_many([v for row in rows for v in row])
-    cells = _MD_SPECIAL.sub(r"\\\g<0>", _SEP.join(cells)).split(_SEP)
+    cells = _md_escape_chars(_SEP.join(cells)).split(_SEP)
     for i in range(0, len(cells), width):
         out.append("| " + " | ".join(cells[i:i + width]) + " |")
     return out
