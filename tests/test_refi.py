@@ -603,7 +603,7 @@ def test_fast_coding_guids_and_the_zip_writer():
 
     for ident in [new_id() for _ in range(200)] + ["", "é", "x" * 300]:
         assert coding_guid(ident) == derived_id("refi-coding", ident)
-    members = [("project.qde", b"<Project/>" * 1000), ("sources/a.txt", "Zoë 😀".encode())]
+    members = [("project.qde", b"<Project/>" * 120_000), ("sources/a.txt", "Zoë 😀".encode())]  # 1.2 MB: deflated on a thread
     members += [(f"sources/{i}.txt", str(i).encode()) for i in range(70_000)]
     data = zip_members(members, (2026, 11, 28, 10, 30, 58))
     with zipfile.ZipFile(io.BytesIO(data)) as z:

@@ -27,6 +27,7 @@ import io
 import json
 import re
 import struct
+import threading
 import zipfile
 import zlib
 import xml.etree.ElementTree as ET
@@ -450,6 +451,7 @@ def coding_guid(coding_id: str) -> str:
 
 QDE_LEVEL = 1  # deflate level of project.qde: XML squeezes well even so, at a third of the time
 STORE_BELOW = 4096  # texts smaller than this are stored: deflating 50,000 small files costs seconds
+BIG_MEMBER = 1 << 20  # deflated on a thread of its own
 
 
 def _zip(qde: bytes, files: dict[str, str], stamp: str) -> bytes:
@@ -471,28 +473,50 @@ def zip_members(members: list[tuple[str, bytes]], when: tuple[int, ...]) -> byte
     (4 GB) is left to :mod:`zipfile`; more than 65,535 members get a Zip64 end record."""
     dos_time = (when[3] << 11) | (when[4] << 5) | (when[5] // 2)
     dos_date = ((when[0] - 1980) << 9) | (when[1] << 5) | when[2]
+
+    def deflate(name: str, data: bytes) -> bytes:
+        squeeze = zlib.compressobj(QDE_LEVEL if name == "project.qde" else 6, zlib.DEFLATED, -15)
+        return squeeze.compress(data) + squeeze.flush()
+
+    # zlib lets go of Python's lock while it compresses: the large members (project.qde) are
+    # deflated on threads of their own while the small ones are prepared here; the archive is
+    # put together once all are ready
+    parts: list[list] = []  # per member: name, flags, crc, body, method, version, size
+    threads = []
+    failed: list[BaseException] = []
+    for name, data in members:
+        encoded = name.encode("utf-8")
+        part = [encoded, 0 if encoded.isascii() else 0x800, 0, b"", 0, 10, len(data)]
+        parts.append(part)
+        if len(data) >= BIG_MEMBER:
+            def work(part=part, name=name, data=data) -> None:
+                try:
+                    part[2], part[3], part[4], part[5] = zlib.crc32(data), deflate(name, data), 8, 20
+                except BaseException as exc:  # (out of memory): raised below, on the caller's thread
+                    failed.append(exc)
+            threads.append(threading.Thread(target=work, name="tuiqa-deflate", daemon=True))
+            threads[-1].start()
+        elif len(data) >= STORE_BELOW:
+            part[2], part[3], part[4], part[5] = zlib.crc32(data), deflate(name, data), 8, 20
+        else:
+            part[2], part[3] = zlib.crc32(data), data
+    for thread in threads:
+        thread.join()
+    if failed:
+        raise failed[0]
     local = struct.Struct("<IHHHHHIIIHH")
     central_entry = struct.Struct("<IHHHHHHIIIHHHHHII")
     out: list[bytes] = []
     central: list[bytes] = []
     offset = 0
-    for name, data in members:
-        encoded = name.encode("utf-8")
-        flags = 0 if encoded.isascii() else 0x800
-        crc = zlib.crc32(data)
-        if len(data) >= STORE_BELOW:
-            deflate = zlib.compressobj(QDE_LEVEL if name == "project.qde" else 6, zlib.DEFLATED, -15)
-            body = deflate.compress(data) + deflate.flush()
-            method, version = 8, 20
-        else:
-            body, method, version = data, 0, 10
-        if offset + len(body) + 100 >= 0xFFFFFFFF or len(data) >= 0xFFFFFFFF:
+    for encoded, flags, crc, body, method, version, size in parts:
+        if offset + len(body) + 100 >= 0xFFFFFFFF or size >= 0xFFFFFFFF:
             return _zipfile_members(members, when)  # too big for the plain format
         header = local.pack(0x04034B50, version, flags, method, dos_time, dos_date, crc, len(body),
-                            len(data), len(encoded), 0)
+                            size, len(encoded), 0)
         out += (header, encoded, body)
         central.append(central_entry.pack(0x02014B50, 0x0314, version, flags, method, dos_time,
-                                          dos_date, crc, len(body), len(data), len(encoded), 0, 0,
+                                          dos_date, crc, len(body), size, len(encoded), 0, 0,
                                           0, 0, 0o644 << 16, offset) + encoded)
         offset += len(header) + len(encoded) + len(body)
     directory = b"".join(central)
