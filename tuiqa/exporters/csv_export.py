@@ -11,6 +11,7 @@ The bytes are exactly what ``csv.writer(lineterminator="\r\n")`` writes.
 from __future__ import annotations
 
 import re
+from itertools import chain
 from operator import attrgetter
 from pathlib import Path
 
@@ -63,70 +64,67 @@ def write_csv(project: Project, out: Path, ctx: ExportContext) -> None:
 
     paths = {tid: path_of(tid) for tid in m.by_id}
     project.finish_loading()
-    coder = ctx.coder
     responses, participants, questions = project.responses, project.participants, project.questions
-    # the answers with codings, in reading order (participant, then question); each answer's
-    # codings are listed together, so a row need not be sorted among all the others
-    porder = {pid: p.order for pid, p in project.participants.items()}
-    qorder = {qid: q.order for qid, q in project.questions.items()}
-    answers: dict[str, tuple] = {}
-    found_response = {}
-    for rid, found in project.codings_by_response.items():
-        if found and rid in responses:
-            r = found_response[rid] = responses[rid]
-            answers[rid] = (porder.get(r.participant_id, 0), qorder.get(r.question_id, 0))
-    order = sorted(answers, key=answers.__getitem__)
-    total = sum(map(len, map(project.codings_by_response.__getitem__, order)))
-    ctx.step(0, total)
+    by_response = project.codings_by_response
+    codings = [c for c in chain.from_iterable(map(dict.values, by_response.values()))
+               if c.response_id in responses] if ctx.coder is None else \
+        [c for c in project.all_codings() if c.coder == ctx.coder and c.response_id in responses]
+    ctx.step(0, len(codings))
 
-    code_cells: dict[str, tuple[str, str, str, str]] = {}  # name, kind, themes, memos
-    code_sort: dict[str, str] = {}
+    # what a row repeats, worked out once, formula-safe and quoted: per code the cells before
+    # and after the row's own (coder, start, end, text), per answer its participant, question and
+    # memos, per coder the name
+    code_cells: dict[str, tuple[str, str, str]] = {}
+    code_names: dict[str, str] = {}
     for cid in project.codings_by_code:
         code = project.code(cid)
         name = code.name if code is not None and code.name else "?"
-        code_sort[cid] = name.casefold()
-        # the cells before and after a row's coder, start, end and text
+        code_names[cid] = name.casefold()
         code_cells[cid] = (
             _ready(name) + ",",
             "," + ",".join((_ready(code.kind if code else ""),
                             _ready(" ; ".join(sorted(paths[t] for t in m.themes_of_code.get(cid, [])))))),
             (memos("code", cid) if ("code", cid) in project.memos_by_target else "") + ",")
+    code_rank = {cid: i for i, cid in enumerate(sorted(code_names, key=code_names.__getitem__))}
     coders = {name: _ready(name) for name in project.coder_counts}
-
     pid_cells = {ident: _ready(p.pid) + "," for ident, p in participants.items()}
     question_cells = {ident: (_ready(q.text) + ",", "," + _ready(q.key)) for ident, q in questions.items()}
     with_memos = {target for kind, target in project.memos_by_target if kind == "response"}
-    span = attrgetter("start", "end")
+    porder = {pid: p.order for pid, p in participants.items()}
+    qorder = {qid: q.order for qid, q in questions.items()}
+    place: dict[str, tuple[int, int]] = {}  # answer -> (participant's place, question's place)
+    answer: dict[str, tuple[str, str, str, str]] = {}  # answer -> head, key, memos, text
+    for rid in set(map(_RESPONSE, codings)):
+        r = responses[rid]
+        place[rid] = (porder.get(r.participant_id, 0), qorder.get(r.question_id, 0))
+        pq, key = question_cells[r.question_id]
+        answer[rid] = (pid_cells[r.participant_id] + pq, key,
+                       f",{memos('response', rid)}," if rid in with_memos else ",,", r.text)
+
+    # reading order (participant, question, start, end, code name, coder), the keys made in C
+    rids = list(map(_RESPONSE, codings))
+    keys = list(zip(map(place.__getitem__, rids), map(_SPAN, codings),
+                    map(code_rank.__getitem__, map(_CODE, codings)), map(_CODER, codings)))
+    codings = [codings[i] for i in sorted(range(len(codings)), key=keys.__getitem__)]
+
     when = IsoTimes()
     seen = when.seen
     lines: list[str] = []
-    extend = lines.extend
-    done = 0
-    for rid in order:
-        items = list(project.codings_by_response[rid].values())
-        if coder is not None:
-            items = [c for c in items if c.coder == coder]
-            if not items:
-                continue
-        if len(items) > 1:
-            items.sort(key=span)
-            if len(set(map(span, items))) < len(items):  # one extract, several codes or coders
-                items.sort(key=lambda c: (c.start, c.end, code_sort[c.code_id], c.coder))
-        r = found_response[rid]
-        text = r.text
-        head = pid_cells[r.participant_id] + question_cells[r.question_id][0]
-        key = question_cells[r.question_id][1]
-        memos_r = f",{memos('response', rid)}," if rid in with_memos else ",,"
-        # one formatted line per coding: the code's cells (cc); the extract, formula-safe and
-        # quoted only if it must be (x); the time, looked up by its second
-        extend([f"{head}{(cc := code_cells[c.code_id])[0]}{coders[c.coder]},{c.start},{c.end},"
-                f"{x if not (x := text[c.start:c.end]) or (x[0] not in _TRIGGERS and not _QUOTE.search(x)) else _ready(x)}"
-                f"{key}{cc[1]}{memos_r}{cc[2]}{seen.get(c.created[:10]) or when(c.created)}\r\n"
-                for c in items])
-        done += len(items)
-        if done >= 5000:
-            ctx.step(len(lines), total)
-            done = 0
-    ctx.step(total, total)
+    for at in range(0, len(codings), 20_000):
+        ctx.step(at, len(codings))
+        # a line per coding: the answer's cells (a), the code's (cc), the extract formula-safe
+        # and quoted only if it must be (x), the time looked up by its second
+        lines += [f"{(a := answer[c.response_id])[0]}{(cc := code_cells[c.code_id])[0]}{coders[c.coder]},"
+                  f"{c.start},{c.end},"
+                  f"{x if not (x := a[3][c.start:c.end]) or (x[0] not in _TRIGGERS and not _QUOTE.search(x)) else _ready(x)}"
+                  f"{a[1]}{cc[1]}{a[2]}{cc[2]}{seen.get(c.created[:10]) or when(c.created)}\r\n"
+                  for c in codings[at:at + 20_000]]
+    ctx.step(len(codings), len(codings))
     # UTF-8 with a BOM, so Excel opens curly quotes and accents correctly
     ctx.save(out, "\ufeff" + ",".join(COLUMNS) + "\r\n" + "".join(lines))
+
+
+_RESPONSE = attrgetter("response_id")
+_SPAN = attrgetter("start", "end")
+_CODE = attrgetter("code_id")
+_CODER = attrgetter("coder")
