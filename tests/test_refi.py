@@ -595,10 +595,13 @@ def test_no_two_codes_share_a_name_and_the_names_come_back(themed, tmp_path, sch
             assert codebook_state(p) == expected  # the original names, and the whole map
 
 
-def test_fast_coding_guids_and_the_zip_writer():
+def test_fast_coding_guids_and_the_zip_writer(monkeypatch):
     """The qdpx export's shortcuts give what the slow ways give: derived_id's GUIDs, and zips
-    that zipfile reads (Zip64 past 65,535 members)."""
+    that zipfile reads (Zip64 past 65,535 members; a big member deflated in pieces at once)."""
+    from tuiqa.exporters import refi
     from tuiqa.exporters.refi import coding_guid, zip_members
+
+    monkeypatch.setattr(refi, "PIECE", 100_000)  # the 1.2 MB member below: four pieces
     from tuiqa.model import new_id
 
     for ident in [new_id() for _ in range(200)] + ["", "é", "x" * 300]:

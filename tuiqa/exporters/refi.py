@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import hashlib
 import io
+from collections import Counter
+from operator import attrgetter
 import json
 import re
 import struct
@@ -348,9 +350,6 @@ def write_qdpx(project: Project, out: Path, ctx: ExportContext) -> None:
             parts.append(f"{head}>\n{''.join(inner)}    </Case>\n" if inner else f"{head}/>\n")
         raw(cases, "".join(parts))
 
-    per_response: dict[str, list] = {}
-    for c in codings:
-        per_response.setdefault(c.response_id, []).append(c)
     if ordered:
         sources = w.el(root, "Sources")
         parts = []
@@ -369,10 +368,31 @@ def write_qdpx(project: Project, out: Path, ctx: ExportContext) -> None:
             w.replaced += found[1]
             return found[0]
 
-        code_key = {cid: project.code_name(cid).casefold() for cid in codes}
+        # every coding's selection, in the order the sources list them (answer, start, end,
+        # code name, coder, id), sorted with keys made in C and written by one comprehension
+        place = {r.id: i for i, r in enumerate(ordered)}
+        code_rank = {cid: i for i, cid in enumerate(sorted(
+            codes, key=lambda c: (project.code_name(c).casefold(), c)))}
+        keys = list(zip(map(place.__getitem__, map(_RESPONSE, codings)), map(_SPAN, codings),
+                        map(code_rank.__getitem__, map(_CODE, codings)), map(_CODER_ID, codings)))
+        codings = [codings[i] for i in sorted(range(len(codings)), key=keys.__getitem__)]
+        per_source = Counter(map(_RESPONSE, codings))
         user_of = {coder: user_guid(coder) for coder in coders}
         times = IsoTimes()
         seen = times.seen
+
+        def selection(c) -> str:
+            user = user_of[c.coder]
+            when = seen.get(c.created[:10]) or times(c.created)  # the same second, the same time
+            at = f' creationDateTime="{when}"' if when else ""
+            return (f'      <PlainTextSelection guid="{c.id}" startPosition="{c.start}" '
+                    f'endPosition="{c.end}" creatingUser="{user}"{at}>\n'
+                    f'        <Coding guid="{coding_guid(c.id)}" creatingUser="{user}"{at}>\n'
+                    f'          <CodeRef targetGUID="{c.code_id}"/>\n'
+                    "        </Coding>\n      </PlainTextSelection>\n")
+
+        selections = list(map(selection, codings))
+        at_selection = 0
         for i, r in enumerate(ordered):
             if i % 2000 == 0:
                 ctx.step(i, len(ordered))
@@ -384,20 +404,10 @@ def write_qdpx(project: Project, out: Path, ctx: ExportContext) -> None:
                          + (f"      <Description>{description}</Description>\n" if description
                             else "      <Description/>\n"))
             files[f"{r.id}.txt"] = r.text
-            mine = per_response.get(r.id)
-            if mine:
-                mine.sort(key=lambda c: (c.start, c.end, code_key[c.code_id], c.coder, c.id))
-                for c in mine:
-                    user = user_of[c.coder]
-                    stamp = c.created
-                    when = seen.get(stamp[:10]) or times(stamp)  # the same second, the same time
-                    at = f' creationDateTime="{when}"' if when else ""
-                    parts.append(
-                        f'      <PlainTextSelection guid="{c.id}" startPosition="{c.start}" '
-                        f'endPosition="{c.end}" creatingUser="{user}"{at}>\n'
-                        f'        <Coding guid="{coding_guid(c.id)}" creatingUser="{user}"{at}>\n'
-                        f'          <CodeRef targetGUID="{c.code_id}"/>\n'
-                        "        </Coding>\n      </PlainTextSelection>\n")
+            n = per_source.get(r.id, 0)
+            if n:
+                parts += selections[at_selection:at_selection + n]
+                at_selection += n
             parts += [f'      <NoteRef targetGUID="{guid}"/>\n' for guid in note_refs.get(r.id, ())]
             parts.append("    </TextSource>\n")
         raw(sources, "".join(parts))
@@ -437,6 +447,10 @@ def _memo_about(project: Project, mm, pid_of: dict[str, str], qkey: dict[str, st
     return ""
 
 
+_RESPONSE = attrgetter("response_id")
+_CODE = attrgetter("code_id")
+_SPAN = attrgetter("start", "end")
+_CODER_ID = attrgetter("coder", "id")
 _CODING_PREFIX = NAMESPACE.bytes + b"refi-coding\x1f"
 _VARIANT = {f"{n:x}": f"{(n & 0x3) | 0x8:x}" for n in range(16)}
 
@@ -451,7 +465,8 @@ def coding_guid(coding_id: str) -> str:
 
 QDE_LEVEL = 1  # deflate level of project.qde: XML squeezes well even so, at a third of the time
 STORE_BELOW = 4096  # texts smaller than this are stored: deflating 50,000 small files costs seconds
-BIG_MEMBER = 1 << 20  # deflated on a thread of its own
+BIG_MEMBER = 1 << 20  # deflated on threads of its own
+PIECE = 8 << 20  # a big member is deflated in up to four pieces at once, none smaller than this
 
 
 def _zip(qde: bytes, files: dict[str, str], stamp: str) -> bytes:
@@ -478,6 +493,30 @@ def zip_members(members: list[tuple[str, bytes]], when: tuple[int, ...]) -> byte
         squeeze = zlib.compressobj(QDE_LEVEL if name == "project.qde" else 6, zlib.DEFLATED, -15)
         return squeeze.compress(data) + squeeze.flush()
 
+    def deflate_big(name: str, data: bytes) -> bytes:
+        """Pieces deflated side by side (zlib lets go of the lock), joined into one stream: each
+        piece but the last ends on a byte boundary (a sync flush) and none but the last is
+        final, so the pieces read as one deflate stream (pigz does the same)."""
+        level = QDE_LEVEL if name == "project.qde" else 6
+        size = max(PIECE, -(-len(data) // 4))
+        pieces = [memoryview(data)[i:i + size] for i in range(0, len(data), size)]
+        out: list[bytes] = [b""] * len(pieces)
+
+        def squeeze(i: int) -> None:
+            c = zlib.compressobj(level, zlib.DEFLATED, -15)
+            out[i] = c.compress(pieces[i]) + c.flush(zlib.Z_FINISH if i == len(pieces) - 1
+                                                     else zlib.Z_SYNC_FLUSH)
+
+        helpers = [threading.Thread(target=squeeze, args=(i,), daemon=True) for i in range(1, len(pieces))]
+        for helper in helpers:
+            helper.start()
+        squeeze(0)
+        for helper in helpers:
+            helper.join()
+        if any(not piece for piece in out[1:]):
+            raise RuntimeError("a piece of the archive could not be compressed")
+        return b"".join(out)
+
     # zlib lets go of Python's lock while it compresses: the large members (project.qde) are
     # deflated on threads of their own while the small ones are prepared here; the archive is
     # put together once all are ready
@@ -491,7 +530,7 @@ def zip_members(members: list[tuple[str, bytes]], when: tuple[int, ...]) -> byte
         if len(data) >= BIG_MEMBER:
             def work(part=part, name=name, data=data) -> None:
                 try:
-                    part[2], part[3], part[4], part[5] = zlib.crc32(data), deflate(name, data), 8, 20
+                    part[2], part[3], part[4], part[5] = zlib.crc32(data), deflate_big(name, data), 8, 20
                 except BaseException as exc:  # (out of memory): raised below, on the caller's thread
                     failed.append(exc)
             threads.append(threading.Thread(target=work, name="tuiqa-deflate", daemon=True))
