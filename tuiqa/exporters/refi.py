@@ -381,17 +381,18 @@ def write_qdpx(project: Project, out: Path, ctx: ExportContext) -> None:
         times = IsoTimes()
         seen = times.seen
 
-        def selection(c) -> str:
-            user = user_of[c.coder]
-            when = seen.get(c.created[:10]) or times(c.created)  # the same second, the same time
-            at = f' creationDateTime="{when}"' if when else ""
-            return (f'      <PlainTextSelection guid="{c.id}" startPosition="{c.start}" '
-                    f'endPosition="{c.end}" creatingUser="{user}"{at}>\n'
-                    f'        <Coding guid="{coding_guid(c.id)}" creatingUser="{user}"{at}>\n'
-                    f'          <CodeRef targetGUID="{c.code_id}"/>\n'
-                    "        </Coding>\n      </PlainTextSelection>\n")
-
-        selections = list(map(selection, codings))
+        # a selection per coding: its coder's GUID (u), its time (at: the same second, the same
+        # time), its coding's GUID (h: coding_guid, inline)
+        sha1, variant = hashlib.sha1, _VARIANT
+        selections = [
+            f'      <PlainTextSelection guid="{c.id}" startPosition="{c.start}" '
+            f'endPosition="{c.end}" creatingUser="{(u := user_of[c.coder])}"'
+            f'{(at := _at(seen.get(c.created[:10]) or times(c.created)))}>\n'
+            f'        <Coding guid="{(h := sha1(_CODING_PREFIX + c.id.encode()).hexdigest())[:8]}-'
+            f'{h[8:12]}-5{h[13:16]}-{variant[h[16]]}{h[17:20]}-{h[20:32]}" creatingUser="{u}"{at}>\n'
+            f'          <CodeRef targetGUID="{c.code_id}"/>\n'
+            "        </Coding>\n      </PlainTextSelection>\n"
+            for c in codings]
         at_selection = 0
         for i, r in enumerate(ordered):
             if i % 2000 == 0:
@@ -453,6 +454,10 @@ _SPAN = attrgetter("start", "end")
 _CODER_ID = attrgetter("coder", "id")
 _CODING_PREFIX = NAMESPACE.bytes + b"refi-coding\x1f"
 _VARIANT = {f"{n:x}": f"{(n & 0x3) | 0x8:x}" for n in range(16)}
+
+
+def _at(when: str) -> str:
+    return f' creationDateTime="{when}"' if when else ""
 
 
 def coding_guid(coding_id: str) -> str:
