@@ -117,10 +117,22 @@ def measure_open_on_a_terminal(directory: Path, work: Path, repeat: int) -> dict
             "open_pty_ratio": round(open_s / floor_s, 2)}
 
 
+TARGETS.update({  # issue #18: exports
+    "export_s_csv": ("<=", 0.6), "export_s_markdown": ("<=", 0.6), "export_s_html": ("<=", 0.6),
+    "export_s_docx": ("<=", 2.0), "export_s_qdpx": ("<=", 2.0), "export_csv_ratio": ("<=", 3.0),
+})
+
+
 def measure_exports(directory: Path, out: Path) -> dict:
-    """Seconds to write the whole project in every export format."""
+    """Seconds to write the whole project in every export format (one after another, in one
+    process, as the app would), and the floor for the codings CSV: the same rows, read back from
+    it, written by the standard library's csv writer and saved the same way."""
+    import csv
+    import io
+
     from tuiqa.exporters import ExportContext, export, load_all
     from tuiqa.project import Project
+    from tuiqa.store.files import atomic_write
 
     out.mkdir(exist_ok=True)
     results: dict = {}
@@ -128,8 +140,21 @@ def measure_exports(directory: Path, out: Path) -> dict:
         for name, fmt in sorted(load_all().items()):
             t = time.perf_counter()
             path = export(project, name, out / f"all.{fmt.extension}", ExportContext())
-            results[f"export_s_{name.replace('-', '_')}"] = round(time.perf_counter() - t, 2)
+            seconds = time.perf_counter() - t
+            results[f"export_s_{name.replace('-', '_')}"] = round(seconds, 2)
+            if name == "csv":
+                csv_s = seconds
+                rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
             path.unlink()
+    t = time.perf_counter()
+    buf = io.StringIO()
+    buf.write("\ufeff")
+    csv.writer(buf, lineterminator="\r\n").writerows(rows)
+    atomic_write(out / "floor.csv", buf.getvalue().encode("utf-8"), mode=0o600)
+    floor = time.perf_counter() - t
+    results["floor_export_csv_s"] = round(floor, 3)
+    (out / "floor.csv").unlink()
+    results["export_csv_ratio"] = round(csv_s / max(floor, 1e-6), 2)
     return results
 
 
@@ -271,9 +296,18 @@ def main(argv=None) -> int:
     ap.add_argument("--keep", type=Path, help="keep the generated project in this folder")
     ap.add_argument("--repeat", type=int, default=5, help="open measurements (median)")
     ap.add_argument("--agreement-only", action="store_true", help="only the agreement figures (2 and 3 coders)")
+    ap.add_argument("--exports", type=Path, metavar="PROJECT",
+                    help="only time the exports, of this project (e.g. one kept with --keep)")
     args = ap.parse_args(argv)
     if args.agreement_only:
         return agreement_only(args)
+    if args.exports:
+        work = Path(tempfile.mkdtemp(prefix="tuiqa-bench-"))
+        try:
+            _print(measure_exports(args.exports, work), args.json)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        return 0
     sys.path.insert(0, str(HERE))
     import generate
     import random

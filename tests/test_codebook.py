@@ -126,9 +126,10 @@ ATTRS = ["Role", "Setting", "Length of experience"]
 @pytest.mark.parametrize("attrs, expected", [
     ({"Role": "Support worker", "Setting": "Community", "Length of experience": "2 years"},
      "(P7: Community support worker, 2 years experience)"),
+    # a section with a blank attribute is left out; the next one opens as it would have
     ({"Role": "Support worker", "Setting": "", "Length of experience": "2 years"},
-     "(P7: support worker, 2 years experience)"),
-    ({"Role": "", "Setting": "", "Length of experience": "2 years"}, "(P7, 2 years experience)"),
+     "(P7: 2 years experience)"),
+    ({"Role": "", "Setting": "", "Length of experience": "2 years"}, "(P7: 2 years experience)"),
     ({"Role": "", "Setting": "", "Length of experience": ""}, "(P7)"),
     ({}, "(P7)"),
 ])
@@ -149,7 +150,7 @@ def test_default_template_uses_every_attribute_and_literals_escape():
 
 
 def test_quote_is_one_line_and_verbatim():
-    assert quotes.quote("I said\n“no” …", "(P1)") == '"I said “no” …" (P1)'
+    assert quotes.quote("I said\n“no” …", "(P1)") == "“I said ‘no’ …” (P1)"  # APA: inner marks single
 
 
 def test_session_quote_uses_the_project_template(project):

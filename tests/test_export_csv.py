@@ -5,15 +5,18 @@ from __future__ import annotations
 import csv
 import io
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tuiqa.cli import main
-from tuiqa.exporters import ExportContext, export
+from tuiqa.exporters import Cancelled, ExportContext, export
 from tuiqa.importers.codings import import_codings
 from tuiqa.importers.survey import import_survey
 from tuiqa.project import Project
 from tuiqa.session import Session
+
+from .helpers import cli
 
 
 def codings_of(project: Project) -> set[tuple]:
@@ -85,12 +88,53 @@ def test_round_trip_property_for_any_text(tmp_path_factory, answers, cuts, name)
 def test_cli_export_writes_privately_and_names_the_file(sample_project, tmp_path, capsys):
     assert main(["export", str(sample_project), "--format", "csv"]) == 0
     out = capsys.readouterr().out
-    written = sample_project / "exports" / "sample.csv"
+    written = sample_project / "exports" / "sample-codings.csv"
     assert str(written) in out and written.exists()
     assert written.stat().st_mode & 0o077 == 0
     assert main(["export", str(sample_project), "--format", "nope"]) == 2
     assert main(["export", str(sample_project), "--format", "csv", "--coder", "zed"]) == 1
-    assert main(["export", str(sample_project), "--format", "csv", "-o", str(tmp_path / "no" / "x.csv")]) == 1
+
+
+def test_default_names_differ_and_a_replaced_file_is_said(sample_project, capsys):
+    """#14: csv and codebook-csv (markdown and codebook-md) once both wrote NAME.csv (NAME.md)."""
+    exports = sample_project / "exports"
+    wrote = {}
+    for fmt in ("csv", "codebook-csv", "markdown", "codebook-md", "qdpx"):
+        code, out, err = cli(capsys, "export", sample_project, "--format", fmt)
+        assert code == 0, err
+        wrote[fmt] = out.split("Wrote ", 1)[1].split(" (", 1)[0]
+        assert "replaced" not in out
+    assert wrote == {"csv": str(exports / "sample-codings.csv"),
+                     "codebook-csv": str(exports / "sample-codebook.csv"),
+                     "markdown": str(exports / "sample.md"),
+                     "codebook-md": str(exports / "sample-codebook.md"),
+                     "qdpx": str(exports / "sample.qdpx")}
+    assert (exports / "sample-codings.csv").read_text(encoding="utf-8-sig").startswith("participant,")
+    assert (exports / "sample-codebook.csv").read_text(encoding="utf-8-sig").startswith("name,")
+    # exporting the same format again replaces the earlier file, and says so
+    code, out, _ = cli(capsys, "export", sample_project, "--format", "csv")
+    assert code == 0 and "it replaced the file that was there" in out
+    code, out, _ = cli(capsys, "export", sample_project, "--format", "csv", "--coder", "lead")
+    assert str(exports / "sample-codings-lead.csv") in out and "replaced" not in out
+
+
+def test_output_into_a_folder_that_does_not_exist_creates_it(sample_project, tmp_path, capsys):
+    target = tmp_path / "new" / "deeper" / "write-up.md"
+    code, out, err = cli(capsys, "export", sample_project, "--format", "markdown", "-o", target)
+    assert code == 0, err
+    assert target.is_file() and (target.parent.stat().st_mode & 0o077) == 0
+    # a folder (made if missing, with a trailing slash; or one that exists): the default name in it
+    assert cli(capsys, "export", sample_project, "--format", "csv", "-o", f"{tmp_path / 'out'}/")[0] == 0
+    assert (tmp_path / "out" / "sample-codings.csv").is_file()
+    assert cli(capsys, "export", sample_project, "--format", "markdown", "-o", tmp_path / "out")[0] == 0
+    assert (tmp_path / "out" / "sample.md").is_file()
+    # a stopped export leaves no folder behind either
+    with Project.open(sample_project) as p:
+        ctx = ExportContext()
+        ctx.cancel.set()
+        with pytest.raises(Cancelled):
+            export(p, "markdown", tmp_path / "never" / "x.md", ctx)
+    assert not (tmp_path / "never").exists()
 
 
 async def test_export_from_the_command_palette(sample_project):
@@ -104,5 +148,18 @@ async def test_export_from_the_command_palette(sample_project):
         await app.workers.wait_for_complete()
         await pilot.pause()
     app.project.close()
-    out = sample_project / "exports" / "sample.csv"
+    out = sample_project / "exports" / "sample-codings.csv"
     assert out.exists() and out.read_text(encoding="utf-8-sig").count("\n") == 60
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00")),
+                min_size=2, max_size=6))  # (the csv writer refuses NUL before Python 3.11)
+def test_cells_are_quoted_exactly_as_the_csv_writer_quotes(values):
+    """The export writes its lines itself (a row's repeated cells are quoted once per answer or
+    code, not once per row); they must be the csv writer's bytes."""
+    from tuiqa.exporters.csv_export import cell
+
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\r\n").writerow(values)
+    assert ",".join(cell(v) for v in values) + "\r\n" == buf.getvalue()

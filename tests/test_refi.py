@@ -21,7 +21,12 @@ from tuiqa.project import Project
 from tuiqa.samples import SURVEY, sample_dir
 from tuiqa.session import Session
 
-REFI_DIR = Path(__file__).resolve().parents[2] / "shared" / "refi"
+# the official schemas, in shared/refi beside the checkout (or beside a folder holding it, as
+# for a git worktree); TUIQA_REFI_DIR says where else
+REFI_DIR = Path(os.environ.get("TUIQA_REFI_DIR") or next(
+    (up / "shared" / "refi" for up in Path(__file__).resolve().parents[2:]
+     if (up / "shared" / "refi" / "Project.xsd").is_file()),
+    Path(__file__).resolve().parents[2] / "shared" / "refi"))
 DATA = Path(__file__).resolve().parent / "data" / "refi"
 P = "{urn:QDA-XML:project:1.0}"
 C = "{urn:QDA-XML:codebook:1.0}"
@@ -558,3 +563,55 @@ def test_a_small_qdpx_is_read_in_memory(sample_project, tmp_path):
         assert result.new_codes == ["ok"]
         assert p.code("12345678-1234-4234-8234-123456789012").name == "ok"
     assert set(os.listdir(tmp_path)) == before  # nothing extracted
+
+
+def test_no_two_codes_share_a_name_and_the_names_come_back(themed, tmp_path, schemas):
+    """#15: a theme and its code of one name made the official validator warn "code names occur
+    in more than one place", and QualCoder merged them on import."""
+    with Project.open(themed) as p:
+        s = Session(p, "lead")
+        code = {c.name: c.id for c in p.codes()}
+        tops = {t.name: t.id for t in T.active_themes(p).values() if t.parent_id is None}
+        _, stigma = s.create_theme("Stigma")  # a theme named like its only code
+        s.assign_codes(stigma, [code["stigma"]])
+        _, other = s.create_theme("Other", parent_id=tops["Relationships"])
+        _, other2 = s.create_theme("other", parent_id=tops["Pressures on staff"])
+        s.assign_codes(other, [code["hope"]])
+        s.assign_codes(other2, [code["harm reduction"]])
+        expected = codebook_state(p)
+    for fmt in ("qdc", "qdpx"):
+        data = run_export(themed, fmt, tmp_path / f"book.{fmt}")
+        qde = unzip(data)["project.qde"] if fmt == "qdpx" else data
+        schemas[fmt].validate(io.BytesIO(qde))
+        names = [e.get("name") for e in ET.fromstring(qde).iter() if local(e.tag) == "Code"]
+        assert len({n.casefold() for n in names}) == len(names), sorted(names)
+        assert "stigma" in names and "Stigma (theme)" in names  # codes keep their names
+        assert "Other" in names and "other (sub-theme)" in names
+        fresh = tmp_path / f"fresh-{fmt}"
+        import_survey(fresh, sample_dir() / SURVEY)
+        with Project.open(fresh) as p:
+            result = import_codebook(p, tmp_path / f"book.{fmt}", coder="bea")
+            assert result.warnings == []
+            assert codebook_state(p) == expected  # the original names, and the whole map
+
+
+def test_fast_coding_guids_and_the_zip_writer(monkeypatch):
+    """The qdpx export's shortcuts give what the slow ways give: derived_id's GUIDs, and zips
+    that zipfile reads (Zip64 past 65,535 members; a big member deflated in pieces at once)."""
+    from tuiqa.exporters import refi
+    from tuiqa.exporters.refi import coding_guid, zip_members
+
+    monkeypatch.setattr(refi, "PIECE", 100_000)  # the 1.2 MB member below: four pieces
+    from tuiqa.model import new_id
+
+    for ident in [new_id() for _ in range(200)] + ["", "é", "x" * 300]:
+        assert coding_guid(ident) == derived_id("refi-coding", ident)
+    members = [("project.qde", b"<Project/>" * 120_000), ("sources/a.txt", "Zoë 😀".encode())]  # 1.2 MB: deflated on a thread
+    members += [(f"sources/{i}.txt", str(i).encode()) for i in range(70_000)]
+    data = zip_members(members, (2026, 11, 28, 10, 30, 58))
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        assert z.testzip() is None and len(z.namelist()) == len(members)
+        assert z.read("project.qde") == members[0][1] and z.read("sources/a.txt") == members[1][1]
+        assert z.read("sources/69999.txt") == b"69999"
+        assert z.getinfo("sources/a.txt").date_time == (2026, 11, 28, 10, 30, 58)
+        assert z.getinfo("project.qde").compress_type == zipfile.ZIP_DEFLATED

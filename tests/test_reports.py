@@ -5,6 +5,7 @@ real headless Chromium (skipped where there is none)."""
 from __future__ import annotations
 
 import csv
+import html
 import html.parser
 import io
 import os
@@ -20,8 +21,10 @@ import pytest
 
 from tuiqa.project import clean_name
 
+from tuiqa import layers, settings
 from tuiqa import themes as T
 from tuiqa.cli import main
+from tuiqa.coders import PRESENCE, Disagreement
 from tuiqa.codebook import code_stats, extracts_of
 from tuiqa.colours import colour_for
 from tuiqa.csvsafe import unescape
@@ -85,17 +88,18 @@ def test_markdown_write_up_in_map_order(project, tmp_path):
     build_map(project)
     text = write(project, "markdown", tmp_path).read_text(encoding="utf-8")
     headings = [line for line in text.splitlines() if line.startswith("#")]
-    assert headings[0] == "# Thematic analysis: sample"
+    assert headings[0] == "# sample"  # the project's name, until a title is set
     order = ["## Recovery as a relationship", "### Trust is slow to build", "#### building trust",
              "#### hope", "#### Honesty is risky", "##### limits of confidentiality",
              "## Rules and autonomy", "### following rules", "### hope", "### risk vs autonomy",
              "## Miscellaneous", "### staff burnout", "## Unassigned codes", "### harm reduction",
              "## Participants"]
     assert [h for h in headings if h in order] == order
-    assert "*Overarching theme · reviewed · 3 codes, 15 extracts, 10 participants*" in text
+    assert ("*Overarching theme · reviewed · 3 codes · 15 extracts from 14 answers by 10 participants "
+            "(lead's codings)*") in text
     assert "Staff describe recovery as something made between people." in text
     assert "**Central organising concept:** Recovery lives in relationships" in text
-    assert "*Latent code · 4 extracts from 3 participants*" in text
+    assert "*Latent code · 4 extracts from 4 answers by 3 participants (lead's codings)*" in text
     # a known quote with its attribution, exactly as Session.quote gives it
     coding = extracts_of(project, cid(project, "limits of confidentiality"))[0]
     assert Session(project, "lead").quote(coding) == KNOWN_QUOTE
@@ -135,11 +139,12 @@ def test_markdown_renders_to_the_intended_html(project, tmp_path):
 def test_one_coder_only(project, tmp_path):
     build_map(project)
     lead = write(project, "markdown", tmp_path, coder="lead").read_text(encoding="utf-8")
-    assert "Codings by lead only" in lead and KNOWN_QUOTE in lead
+    assert "Quotes and counts are lead's codings (chosen for this export)." in lead and KNOWN_QUOTE in lead
     nobody = write(project, "markdown", tmp_path, coder="someone else").read_text(encoding="utf-8")
-    assert "Codings by someone else only" in nobody
+    assert "Quotes and counts are someone else's codings" in nobody
     assert not any(line.startswith("> ") for line in nobody.splitlines())
-    assert "*No extracts.*" in nobody and "0 extracts from 0 participants" in nobody
+    assert "*No extracts.*" in nobody
+    assert "0 extracts from 0 answers by 0 participants (someone else's codings)" in nobody
 
 
 def test_docx_has_real_headings_quotes_and_table(project, tmp_path):
@@ -147,7 +152,7 @@ def test_docx_has_real_headings_quotes_and_table(project, tmp_path):
     build_map(project)
     doc = docx.Document(str(write(project, "docx", tmp_path)))
     paras = [(p.style.name, p.text) for p in doc.paragraphs]
-    assert paras[0] == ("Title", "Thematic analysis: sample")
+    assert paras[0] == ("Title", "sample")
     order = [("Heading 1", "Recovery as a relationship"), ("Heading 2", "Trust is slow to build"),
              ("Heading 3", "building trust"), ("Heading 3", "Honesty is risky"),
              ("Heading 4", "limits of confidentiality"), ("Heading 1", "Rules and autonomy"),
@@ -177,14 +182,15 @@ def test_codebook_csv_reads_back_with_the_counts(project, tmp_path):
     raw = write(project, "codebook-csv", tmp_path).read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
-    assert list(rows[0]) == ["name", "kind", "description", "colour", "extracts", "responses",
-                             "participants", "created_by", "themes", "example"]
+    assert list(rows[0]) == ["name", "kind", "description", "colour", "extracts", "answers",
+                             "participants", "counted_in", "created_by", "themes", "example"]
     stats = code_stats(project)
     assert sorted(r["name"] for r in rows) == sorted(s.code.name for s in stats.values())
     for row in rows:
-        s = stats[cid(project, row["name"])]
-        assert (int(row["extracts"]), int(row["responses"]), int(row["participants"])) == \
+        s = stats[cid(project, row["name"])]  # one coder (lead) here: their counts
+        assert (int(row["extracts"]), int(row["answers"]), int(row["participants"])) == \
             (s.extracts, s.responses, s.participants)
+        assert row["counted_in"] == "lead's codings"
         assert row["colour"] == colour_for(s.code.id, s.code.colour)
         assert row["created_by"] == "lead"
         assert row["example"].startswith('"') and " (P" in row["example"]
@@ -208,7 +214,9 @@ def test_codebook_markdown(project, tmp_path):
     for code in project.codes():
         assert f"\n## {code.name}\n" in text
     section = text[text.index("## hope"):text.index("## limits of confidentiality")]
-    assert "*Latent code · colour" in section and "4 extracts in 4 responses from 3 participants" in section
+    assert "*Latent code · colour" in section and \
+        "4 extracts from 4 answers by 3 participants (lead's codings)" in section
+    assert "13 codes; every count is of lead's codings." in text
     assert "Talk of a future worth having." in section
     assert "**Themes:** Recovery as a relationship > Trust is slow to build ; Rules and autonomy" in section
     assert "**Example:**" in section and "\n> \"Ten weeks is still ten weeks" in section
@@ -369,6 +377,26 @@ def test_cancelling_writes_nothing(project, tmp_path):
         with pytest.raises(Cancelled):
             export(project, fmt, out, ctx)
         assert not out.exists()
+
+
+def test_every_format_stops_part_way_and_writes_nothing(project, tmp_path):
+    """The app runs exports behind a progress bar that Esc stops: each format reports progress
+    more than once and stops at the next report after the stop, before anything is written."""
+    build_map(project)
+    for name, fmt in load_all().items():
+        ctx = ExportContext(session_coder="lead")
+        seen: list[tuple[int, int]] = []
+
+        def progress(done, total, ctx=ctx, seen=seen):
+            seen.append((done, total))
+            ctx.cancel.set()  # Esc, as soon as the bar first moves
+
+        ctx.progress = progress
+        out = tmp_path / f"stopped.{fmt.extension}"
+        with pytest.raises(Cancelled):
+            export(project, name, out, ctx)
+        assert len(seen) == 1 and not out.exists(), name
+        assert not list(tmp_path.glob("*.tmp*")), name
 
 
 def test_progress_is_reported(project, tmp_path):
@@ -644,3 +672,203 @@ mermaid.run().then(() => document.body.setAttribute("data-done", "1"),
               for m in re.findall(r'class="nodeLabel"[^>]*><p>(.*?)</p>', dom)]
     assert f"OVERARCHING: {visible(HOSTILE_THEME)} 1 code · 1 extract · 1 participant" in labels
     assert f"{visible(HOSTILE_CODE)} (1)" in labels
+
+
+# -- one layer, and counts that add up (#14 item 5) ----------------------------------------------
+
+COUNTS = re.compile(r"(\d+) extracts? from (\d+) answers? by (\d+) participants? \((.+)\)\*$")
+
+
+def md_sections(text: str) -> list[dict]:
+    """Each heading of a Markdown write-up with its summary line and the quotes directly under it."""
+    sections: list[dict] = []
+    for line in text.splitlines():
+        if line.startswith("#"):
+            level = len(line) - len(line.lstrip("#"))
+            sections.append({"level": level, "name": line[level + 1:], "summary": None, "quotes": []})
+        elif sections and line.startswith("*") and sections[-1]["summary"] is None:
+            sections[-1]["summary"] = line
+        elif line.startswith("> "):
+            sections[-1]["quotes"].append(line[2:])
+    return sections
+
+
+def check_counts_add_up(text: str, whose: str) -> int:
+    """Every summary's counts equal what is listed under its heading; returns how many checked."""
+    sections = md_sections(text)
+    checked = 0
+    for i, s in enumerate(sections):
+        m = COUNTS.search(s["summary"] or "")
+        if not m:
+            continue
+        listed = list(s["quotes"])
+        for later in sections[i + 1:]:
+            if later["level"] <= s["level"]:
+                break
+            listed += later["quotes"]
+        pids = {re.search(r"\((P\d+)", q).group(1) for q in listed}
+        assert int(m.group(1)) == len(listed), (s["name"], s["summary"], len(listed))
+        assert int(m.group(3)) == len(pids), (s["name"], s["summary"], pids)
+        assert m.group(4) == whose, s["summary"]
+        checked += 1
+    return checked
+
+
+@pytest.fixture
+def double_coded(project):
+    """The sample with its map, and a second coder (kit) who coded exactly lead's spans, plus one
+    passage of their own."""
+    build_map(project)
+    kit = Session(project, "kit")
+    for c in sorted(project.all_codings(), key=lambda c: c.id):
+        if c.coder == "lead":
+            kit.apply_codes(c.response_id, c.start, c.end, [c.code_id])
+    hope = cid(project, "hope")
+    r = next(r for r in project.responses.values()
+             if not project.codings_for(r.id) and len(r.text) > 20)
+    kit.apply_codes(r.id, 0, 12, [hope])
+    return project, r
+
+
+def test_two_coders_on_the_same_spans_quote_one_layer_and_counts_add_up(double_coded, tmp_path):
+    project, kit_only = double_coded
+    text = write(project, "markdown", tmp_path).read_text(encoding="utf-8")
+    assert "Quotes and counts are lead's codings (the project's primary layer)." in text
+    quotes = [line for line in text.splitlines() if line.startswith("> ")]
+    lead_only = sum(len({(c.response_id, c.start, c.end) for c in extracts_of(project, code.id, "lead")})
+                    for code in project.codes()) + 4  # hope sits under two themes
+    assert len(quotes) == lead_only == expected_quotes_of(project, "lead")
+    # the same passage coded by both is quoted once under its code
+    for s in md_sections(text):
+        assert len(s["quotes"]) == len(set(s["quotes"])), s["name"]
+    assert check_counts_add_up(text, "lead's codings") >= 12
+    assert "*Latent code · 4 extracts from 4 answers by 3 participants (lead's codings)*" in text
+    assert kit_only.text[:12].strip() not in text
+    total = re.search(r"(\d+) quotes from (\d+) answers by (\d+) of the (\d+) participants", text)
+    assert int(total.group(1)) == len(quotes) and int(total.group(4)) == len(project.participants)
+
+    # --coder picks another layer; the primary layer is a setting
+    kit = write(project, "markdown", tmp_path, coder="kit").read_text(encoding="utf-8")
+    assert "Quotes and counts are kit's codings (chosen for this export)." in kit
+    assert kit_only.text[:12].strip() in kit and check_counts_add_up(kit, "kit's codings") >= 12
+    settings.set_value(project, "primary-layer", "kit", "lead")
+    assert kit_only.text[:12].strip() in html.unescape(write(project, "html", tmp_path).read_text(encoding="utf-8"))
+
+
+def expected_quotes_of(project, coder: str) -> int:
+    counts = layers.counts(project, layers.Layer(coder))
+    return sum(n.extracts for n in counts.values()) + counts[cid(project, "hope")].extracts
+
+
+def test_consensus_layer_falls_back_to_a_coder(double_coded, tmp_path):
+    project, kit_only = double_coded
+    hope = cid(project, "hope")
+    item = Disagreement(kit_only.id, hope, PRESENCE,
+                        {"lead": [], "kit": project.codings_for(kit_only.id, "kit")})
+    Session(project, "lead").resolve_disagreement(item, "keep:kit")
+    settings.set_value(project, "primary-layer", "consensus+lead", "lead")
+    text = write(project, "markdown", tmp_path).read_text(encoding="utf-8")
+    assert "the team's resolution where coders disagreed, lead's codings everywhere else" in text
+    whose = "consensus layer, else lead's codings"
+    assert check_counts_add_up(text, whose) >= 12
+    assert kit_only.text[:12].strip() in text  # resolved: kit's version was kept
+    assert f"5 extracts from 5 answers by 4 participants ({whose})" in text  # hope: lead's 4 + 1
+    # the codebook, the map pictures and the HTML count the same layer and say so
+    rows = list(csv.DictReader(io.StringIO(write(project, "codebook-csv", tmp_path)
+                                           .read_text(encoding="utf-8-sig"))))
+    hope_row = next(r for r in rows if r["name"] == "hope")
+    assert (hope_row["extracts"], hope_row["answers"], hope_row["counted_in"]) == ("5", "5", whose)
+    assert "hope (5)" in write(project, "mermaid", tmp_path).read_text(encoding="utf-8")
+    assert whose in html.unescape(write(project, "svg", tmp_path).read_text(encoding="utf-8"))
+    html_text = html.unescape(write(project, "html", tmp_path).read_text(encoding="utf-8"))
+    assert f"5 extracts from 5 answers by 4 participants ({whose})" in html_text
+
+
+def test_layer_counts_for_screens(double_coded):
+    """The core function screens call for counts in a layer: per code, each passage once."""
+    project, kit_only = double_coded
+    hope = cid(project, "hope")
+    lead = layers.counts(project, layers.Layer("lead"))[hope]
+    kit = layers.counts(project, layers.primary_layer(project) and layers.Layer("kit"))[hope]
+    assert (lead.extracts, lead.answers, lead.participants) == (4, 4, 3)
+    assert (kit.extracts, kit.answers) == (5, 5) and kit_only.id in kit.answer_ids
+    assert layers.primary_layer(project) == layers.Layer("lead")  # the first coder, until set
+    m = T.build(project)
+    trust = next(n for n in m.by_id.values() if n.theme.name == "Trust is slow to build")
+    assert T.counts(project, m, layers.Layer("lead"))[trust.id].extracts == 15
+    assert T.counts(project, m)[trust.id].extracts == 31  # every coder's, as screens count today
+
+
+# -- the write-up's title, authors and date; one heading per idea (#15 items 11, 12) -------------
+
+
+def test_title_authors_and_date_from_the_settings(project, tmp_path):
+    docx = pytest.importorskip("docx")
+    build_map(project)
+    doc = docx.Document(str(write(project, "docx", tmp_path)))
+    assert doc.paragraphs[0].text == "sample"  # the project's name until a title is set
+    assert doc.core_properties.title == "sample"
+    assert doc.core_properties.author == "" and doc.core_properties.last_modified_by == ""
+    settings.set_value(project, "title", "Hope at work: support staff on recovery", "lead")
+    settings.set_value(project, "authors", "A. Smith, B. Jones", "lead")
+    settings.set_value(project, "date", "2026-11-28", "lead")
+    doc = docx.Document(str(write(project, "docx", tmp_path)))
+    props = doc.core_properties
+    assert (props.title, props.author) == ("Hope at work: support staff on recovery", "A. Smith, B. Jones")
+    assert props.created.date().isoformat() == "2026-11-28"
+    assert [p.text for p in doc.paragraphs[:2]] == ["Hope at work: support staff on recovery",
+                                                    "A. Smith, B. Jones · 2026-11-28"]
+    md = write(project, "markdown", tmp_path).read_text(encoding="utf-8")
+    assert md.startswith("# Hope at work: support staff on recovery\n\nA. Smith, B. Jones · 2026-11-28\n")
+    page = html_as_xml(write(project, "html", tmp_path).read_text(encoding="utf-8"))
+    assert page.find("head/title").text == "Hope at work: support staff on recovery"
+    assert {m.get("name"): m.get("content") for m in page.iter("meta")}["author"] == "A. Smith, B. Jones"
+    assert all_text(page.find("body/header")).startswith(
+        "Hope at work: support staff on recovery A. Smith, B. Jones · 2026-11-28")
+
+
+def test_a_theme_whose_only_code_has_its_name_is_one_heading(project, tmp_path):
+    build_map(project)
+    s = Session(project, "lead")
+    _, theme = s.create_theme("harm reduction")
+    s.assign_codes(theme, [cid(project, "harm reduction")])
+    text = write(project, "markdown", tmp_path).read_text(encoding="utf-8")
+    headings = [line for line in text.splitlines() if line.startswith("#")]
+    assert headings.count("## harm reduction") == 1 and "### harm reduction" not in headings
+    section = text[text.index("## harm reduction"):]
+    section = section[:section.index("\n## ", 1)]
+    n = code_stats(project)[cid(project, "harm reduction")].extracts
+    assert n > 0 and section.count("\n> ") == n
+    assert f"*Theme · 1 code · {n} extracts" in section
+    page = html_as_xml(write(project, "html", tmp_path).read_text(encoding="utf-8"))
+    names = [all_text(e) for e in page.iter() if re.fullmatch(r"h[1-6]", e.tag)]
+    assert names.count("theme harm reduction") == 1 and "code harm reduction" not in names
+
+
+# -- quoting many extracts at once gives what quoting each gives ---------------------------------
+
+from hypothesis import given, settings as hsettings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from tuiqa.exporters.report import clean, flat, flat_many, quoted_extracts  # noqa: E402
+from tuiqa.quotes import quote  # noqa: E402
+
+TRICKY = st.text(alphabet=st.sampled_from(list("ab \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x00\x07\x85\u2028"
+                                               "\u2029\u202e\u00a0\u3000\"'\u201c\u201d\u2018\u2019"
+                                               "\u201e\u00ab\u00bb😀")), max_size=30)
+
+
+@hsettings(max_examples=300, deadline=None)
+@given(st.lists(TRICKY, max_size=6))
+def test_batch_quoting_is_exactly_quoting_each(raws):
+    assert quoted_extracts(raws) == [quote(clean(r), "") for r in raws]
+    assert flat_many(raws) == [flat(r) for r in raws]
+
+
+@hsettings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab1Z #\\`*_[]<|~&$\n\x1f")), max_size=40))
+def test_markdown_escaping_of_single_characters(text):
+    """What Markdown acts on, escaped; a # before a letter or digit (a colour, a hashtag) kept."""
+    from tuiqa.exporters.report import _md_escape_chars
+
+    assert _md_escape_chars(text) == re.sub(r"[\\`*_\[\]<|~&$]|#(?![0-9A-Za-z])", r"\\\g<0>", text)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -212,3 +213,116 @@ async def test_map_and_versions_screens(themes_app):
     assert "first" in screen_text(app)
     await pilot.press("escape", "n", *"Late idea", "enter", "V", "c")
     assert "theme added: Late idea" in screen_text(app)
+
+
+# -- the map at 80 columns (#15 item 14) ---------------------------------------------------------
+
+
+def long_map(project) -> dict[str, str]:
+    ids = build_map(project)
+    s = Session(project, "lead")
+    s.edit_theme(ids["trust"], name="Trust is slow to build and quick to lose, especially when staff "
+                                    "change shifts every week 🙂")
+    s.edit_theme(ids["honest"], name="Honesty is risky for participants who fear losing their place")
+    s.rename_code(cid(project, "building trust"),
+                  "building trust over months of small kept promises and shared meals")
+    return ids
+
+
+def test_map_lines_are_laid_out_to_the_width_once_with_counts_whole(project):
+    from tuiqa.text import cells
+
+    ids = long_map(project)
+    m = T.build(project)
+    counts = T.counts(project, m)
+    for width in (80, 60):
+        lines = T.map_lines(project, m, width=width, counts_by=counts)
+        assert max(cells(line) for line in lines) <= width, width
+        text = "\n".join(lines)
+        for tid in ids.values():  # every theme's counts, whole, once
+            c = counts[tid]
+            whole = f"({T.plural(c.codes, 'code')}, {T.plural(c.extracts, 'extract')}, " \
+                    f"{T.plural(c.participants, 'participant')})"
+            assert text.count(whole) >= 1, (width, whole)
+        for line in lines:
+            bare = line.strip(" │├└─")
+            assert bare not in ("…", "") or not line.strip(), repr(line)  # no stray pieces
+            assert not re.search(r"\(\d+ code…|\(\d+…", line)  # counts are never cut
+        # a cut name ends with … on its own line; what follows is a counts line, not the rest
+        cut = [i for i, line in enumerate(lines) if line.endswith("…")]
+        assert cut, width
+        for i in cut:
+            assert lines[i + 1].strip(" │├└─").startswith("(")
+        code_lines = [line for line in lines if "building trust" in line]
+        assert len(code_lines) == 1 and code_lines[0].endswith("(7)")
+
+
+def test_map_pages_hold_each_overarching_theme_and_no_empty_page(project):
+    build_map(project)
+    m = T.build(project)
+    pages = T.map_pages(project, m, width=80)
+    assert [p[0].split(" (")[0] for p in pages] == ["OVERARCHING: Recovery as a relationship",
+                                                    "Rules and autonomy", "Miscellaneous"]
+    assert all(pages) and all(line.strip() for page in pages for line in page[:1])
+    assert "Unassigned (7 codes)" in pages[-1]
+    # with every code placed there is no page of piles (and no "(no codes outside themes)")
+    s = Session(project, "lead")
+    for code in m.unassigned + m.miscellaneous:
+        s.assign_codes(next(iter(m.by_id)), [code.id])
+    pages = T.map_pages(project, T.build(project), width=80)
+    assert len(pages) == 2 and not any("Unassigned" in line or "no codes" in line
+                                       for page in pages for line in page)
+
+
+# -- map versions are snapshots (#14 item 6) -----------------------------------------------------
+
+
+def test_a_version_keeps_its_names_and_counts_and_the_diff_lists_every_change(project):
+    ids = build_map(project)
+    s = Session(project, "lead")
+    s.save_map_version("first draft")
+    (first,) = T.versions(project)
+    before = "\n".join(T.version_lines(project, first.snapshot, width=80))
+    # a rename of a theme and of a code, a merge out of a theme, a new code, a code parked
+    s.edit_theme(ids["rules"], name="Rules as care")
+    s.rename_code(cid(project, "following rules"), "rule following")
+    s.merge_codes([cid(project, "risk vs autonomy")], cid(project, "harm reduction"))
+    s.park_code(cid(project, "stigma"))
+    s.create_theme("Stigma everywhere")
+    d = T.diff(first.snapshot, T.snapshot(project))
+    assert d.added == ["Stigma everywhere"] and d.renamed == [("Rules and autonomy", "Rules as care")]
+    assert d.codes_renamed == [("following rules", "rule following")]
+    assert d.codes_removed == [("risk vs autonomy", ["Rules and autonomy"])]
+    assert d.codes_moved == [("stigma", ["(unassigned)"], ["(miscellaneous)"])]
+    lines = d.lines()
+    assert "~ theme renamed: Rules and autonomy → Rules as care" in lines
+    assert "~ code renamed: following rules → rule following" in lines
+    assert "- code removed: risk vs autonomy (was under Rules and autonomy)" in lines
+    assert "• code moved: stigma: (unassigned) → (miscellaneous)" in lines
+    # opening the old version shows it as it was: its names, its counts
+    old = "\n".join(T.version_lines(project, first.snapshot, width=80))
+    assert old == before
+    assert "Rules and autonomy (3 codes, 15 extracts, 11 participants)" in old
+    assert "risk vs autonomy (4)" in old and "following rules (7)" in old
+    assert "Rules as care" not in old and "rule following" not in old
+    # and from an old version to a newer one, the code added since shows
+    s.save_map_version("second")
+    later = T.diff(first.snapshot, T.versions(project)[1].snapshot)
+    assert later.codes_removed and later.codes_renamed and later.added == ["Stigma everywhere"]
+
+
+def test_versions_saved_before_they_kept_counts_still_open_and_diff(project):
+    """A snapshot from an older tuiqa: no counts, no code kinds, and links to a code since merged
+    away (the old snapshot kept those)."""
+    build_map(project)
+    snap = T.snapshot(project)
+    old = {k: snap[k] for k in ("themes", "links", "parked", "code_names")}
+    s = Session(project, "lead")
+    s.merge_codes([cid(project, "risk vs autonomy")], cid(project, "harm reduction"))
+    lines = T.version_lines(project, old, width=80)
+    assert lines[0] == "(saved before map versions kept their counts: names only)"
+    assert any(line.endswith("risk vs autonomy") for line in lines)
+    assert not any("(0)" in line for line in lines)  # no counts of today against the old map
+    d = T.diff(old, T.snapshot(project))
+    assert d.codes_removed == [("risk vs autonomy", ["Rules and autonomy"])]
+    assert T.diff(old, old).empty

@@ -240,6 +240,20 @@ def cmd_extracts(args: argparse.Namespace) -> int:
     with _open_project(_project_dir(args)) as project:
         code = codebook.find_code(project, args.code)
         session = Session(project, _coder(args))
+        attribution, quote = session.attribution, session.quote
+        if args.quote_template is not None:  # this command only; the project's setting stays
+            from . import quotes
+
+            quotes.parse(args.quote_template, project.attributes)  # a TemplateError says why
+            attributor = quotes.Attributor(args.quote_template, project.attributes)
+
+            def attribution(r):
+                part = project.participants[r.participant_id]
+                return attributor(part.pid, part.attrs)
+
+            def quote(c):
+                r = project.responses[c.response_id]
+                return quotes.quote(r.text[c.start:c.end], attribution(r))
         extracts = codebook.extracts_of(project, code.id, args.coder)
         rows = []
         for c in extracts:
@@ -250,7 +264,7 @@ def cmd_extracts(args: argparse.Namespace) -> int:
                 "participant": part.pid, "question": q.text, "question_key": q.key,
                 "attributes": {a: part.attrs.get(a, "") for a in project.attributes},
                 "coder": c.coder, "start": c.start, "end": c.end, "text": r.text[c.start:c.end],
-                "attribution": session.attribution(r), "quote": session.quote(c),
+                "attribution": attribution(r), "quote": quote(c),
             })
         if args.format == "json":
             print(json.dumps({"code": code.name, "kind": code.kind, "description": code.description,
@@ -466,18 +480,25 @@ class ProgressLine:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from .exporters import Cancelled, ExportContext, ExportError, export, load_all
+    from . import layers, quotes
+    from .exporters import Cancelled, ExportContext, ExportError, export, load_all, target
 
     formats = load_all()
     if args.format not in formats:
         raise CliError(f"unknown format {args.format!r}; formats: {', '.join(sorted(formats))}", EXIT_USAGE)
+    fmt = formats[args.format]
     progress = ProgressLine(f"exporting {args.format}")
     with _open_project(_project_dir(args)) as project:
-        if args.coder and args.coder not in project.coders():
+        if args.coder and fmt.layered:
+            layers.parse(project, args.coder)  # a LayerError names the coders
+        elif args.coder and args.coder not in project.coders():
             raise CliError(f"no codings by {args.coder!r}; coders: {', '.join(project.coders()) or 'none'}")
-        ctx = ExportContext(coder=args.coder, session_coder=_coder(args), progress=progress)
+        if args.quote_template is not None:
+            quotes.parse(args.quote_template, project.attributes)  # a TemplateError says why
+        ctx = ExportContext(coder=args.coder, session_coder=_coder(args), progress=progress,
+                            quote_template=args.quote_template)
         try:
-            out = export(project, args.format, Path(args.output) if args.output else None, ctx)
+            out = export(project, args.format, target(project, args.format, args.output, ctx), ctx)
         except ExportError as exc:
             raise CliError(str(exc)) from None
         except (Cancelled, KeyboardInterrupt):
@@ -486,7 +507,39 @@ def cmd_export(args: argparse.Namespace) -> int:
             return 130
         finally:
             progress.close()
-    print(f"Wrote {out} ({formats[args.format].description})")
+    print(f"Wrote {out} ({fmt.description})"
+          + ("; it replaced the file that was there" if ctx.replaced else ""))
+    return EXIT_OK
+
+
+def cmd_settings(args: argparse.Namespace) -> int:
+    from . import settings
+
+    directory, rest = _split_project_and_rest(args)
+    if len(rest) > 2:
+        raise CliError("usage: tuiqa settings DIR [NAME [VALUE]]", EXIT_USAGE)
+    with _open_project(directory) as project:
+        if not rest:
+            listing = settings.listing(project)
+            if args.format == "json":
+                print(json.dumps(listing, ensure_ascii=False, indent=2))
+                return EXIT_OK
+            from .text import one_line
+
+            for item in listing:
+                shown = one_line(str(item["value"]), 56) if item["value"] else "(none)"
+                print(f"{item['name']:<15} {shown}" + ("" if item["set"] else "  (default)"))
+            print("Set one with: tuiqa settings DIR NAME VALUE (an empty VALUE restores the default)")
+            return EXIT_OK
+        spec = settings.spec(rest[0])
+        if len(rest) == 1:
+            print(settings.value(project, spec.name))
+            return EXIT_OK
+        kept = settings.set_value(project, spec.name, rest[1], _coder(args))
+        if kept is None:
+            print(f"{spec.name}: back to the default ({settings.value(project, spec.name) or 'none'})")
+        else:
+            print(f"{spec.name}: {kept}")
     return EXIT_OK
 
 
@@ -668,6 +721,9 @@ examples:
     p.add_argument("-p", "--project", metavar="DIR", help="the project folder")
     p.add_argument("--format", choices=("text", "markdown", "json"), default="text")
     p.add_argument("--coder", metavar="NAME", help="only this coder's extracts")
+    p.add_argument("--quote-template", metavar="TEMPLATE",
+                   help="attribute quotes this way for this command (default: the project's "
+                        "quote-template setting)")
     p.set_defaults(func=cmd_extracts)
 
     p = sub.add_parser("themes", help="the thematic map as text (or JSON)", formatter_class=_formatter,
@@ -736,17 +792,50 @@ formats:
   qdc, qdpx           REFI-QDA codebook / project, for NVivo, ATLAS.ti, MAXQDA, QualCoder
   mermaid, dot, svg   the thematic map as a picture source or picture
   html                one self-contained file to read in any browser, offline
-Written privately (owner-only) to -o PATH, or to DIR/exports/.
+Written privately (owner-only) to -o PATH (a file, or a folder, made if missing), or to
+DIR/exports/ under a name of its own per format (NAME.md, NAME-codings.csv, NAME-codebook.csv…);
+a file replaced is said. Write-ups, codebooks and map pictures quote and count one coder layer:
+the primary-layer setting, or --coder (a coder, or consensus+CODER). See `tuiqa settings`.
 
 examples:
   tuiqa export my-study --format docx -o write-up.docx
+  tuiqa export my-study --format markdown --coder consensus+ann
   tuiqa export my-study --format csv --coder ann
-  tuiqa export my-study --format html""")
+  tuiqa export my-study --format html -o ~/to-read/""")
     _add_project(p, positional=True)
     p.add_argument("--format", required=True, metavar="FORMAT", help="see the list below")
-    p.add_argument("-o", "--output", metavar="PATH", help="where to write (default: DIR/exports/)")
-    p.add_argument("--coder", metavar="NAME", help="only this coder's codings")
+    p.add_argument("-o", "--output", metavar="PATH",
+                   help="the file, or a folder (made if missing) for the default name "
+                        "(default: DIR/exports/)")
+    p.add_argument("--coder", metavar="LAYER",
+                   help="write-ups: quote this coder's layer (or consensus+CODER) instead of the "
+                        "primary layer; csv, qdpx: only this coder's codings")
+    p.add_argument("--quote-template", metavar="TEMPLATE",
+                   help="attribute quotes this way for this export (default: the project's "
+                        "quote-template setting)")
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("settings", help="project settings: primary layer, quote template, title…",
+                       formatter_class=_formatter, epilog="""\
+settings:
+  primary-layer    whose codings a write-up quotes and counts: a coder, or consensus+CODER
+                   (the team's resolutions, that coder's codings elsewhere); default: the first coder
+  quote-template   how quotes are attributed, e.g.
+                   "({participant}[: {Role|lower}][, {Experience}' experience])"
+  title, authors, date   of the write-up (Markdown, Word, HTML); default title: the project's name
+An empty VALUE removes a setting (its default applies again). Every change is journaled.
+
+examples:
+  tuiqa settings my-study                                  list them
+  tuiqa settings my-study primary-layer consensus+ann
+  tuiqa settings my-study authors "A. Smith, B. Jones"
+  tuiqa settings my-study --format json""")
+    p.add_argument("items", nargs="*", metavar="DIR [NAME [VALUE]]",
+                   help="the project folder, then a setting's name to show it, and a value to set it")
+    p.add_argument("-p", "--project", metavar="DIR", help="the project folder")
+    p.add_argument("--format", choices=("table", "json"), default="table", help="how to list them")
+    p.add_argument("--coder", metavar="NAME", help="who changes it (default: $TUIQA_CODER, else your login name)")
+    p.set_defaults(func=cmd_settings)
 
     p = sub.add_parser("import-codebook", help="import a codebook (REFI-QDA .qdc/.qdpx or codebook CSV)",
                        formatter_class=_formatter, epilog="""\

@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
+from . import layers
+from .layers import Layer
 from .model import THEME_STATUSES as STATUSES, Code, MapVersion, Theme, ThemeCode, new_id
 from .project import CONSENSUS, Change, ChangeError, Project, clean_name
 
@@ -85,10 +87,11 @@ def map_from_snapshot(project: Project, snap: dict[str, Any]) -> ThemeMap:
     names = snap.get("code_names", {})
     parked = set(snap.get("parked", []))
     codes: dict[str, Code] = {}
+    kinds = snap.get("code_kinds", {})
     for cid, name in names.items():
         current = project.code(cid)
-        codes[cid] = Code(cid, name=name, kind=current.kind if current else "semantic",
-                          parked=cid in parked)
+        kind = kinds.get(cid) or (current.kind if current else "semantic")
+        codes[cid] = Code(cid, name=name, kind=kind, parked=cid in parked)
     return _build(project, themes, [tuple(pair) for pair in snap.get("links", [])], codes)
 
 
@@ -159,9 +162,16 @@ def code_participants(project: Project, coder: str | None = None) -> dict[str, t
     return project.remember(("code_participants", coder), compute)
 
 
-def counts(project: Project, theme_map: ThemeMap, coder: str | None = None) -> dict[str, Counts]:
-    """Codes, extracts and participants under every theme node (its whole subtree), and per code."""
-    per_code = code_participants(project, coder)
+def counts(project: Project, theme_map: ThemeMap, coder: str | Layer | None = None) -> dict[str, Counts]:
+    """Codes, extracts and participants under every theme node (its whole subtree), and per code
+    (``code:<id>``). ``coder``: a :class:`~tuiqa.layers.Layer` counts that layer (each passage
+    once, as a write-up lists it); a coder's name counts that coder's codings; None every coder's
+    but the consensus layer."""
+    if isinstance(coder, Layer):
+        per_code = {cid: (n.extracts, n.participant_ids)
+                    for cid, n in layers.counts(project, coder).items()}
+    else:
+        per_code = code_participants(project, coder)
     empty: tuple[int, frozenset[str]] = (0, frozenset())
     out: dict[str, Counts] = {}
     for node in theme_map.by_id.values():
@@ -299,45 +309,82 @@ def plural(n: int, word: str) -> str:
 
 
 def _fit(text: str, width: int) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= width else flat[: max(width - 1, 1)] + "…"
+    """``text`` on one line in at most ``width`` terminal cells, cut with … when it must be."""
+    from .text import one_line
+
+    return one_line(text, max(width, 2))
+
+
+def _label_lines(first_prefix: str, more_prefix: str, name: str, counts: str, width: int, *,
+                 beside: bool = False) -> list[str]:
+    """One map entry laid out to the width once: ``name (counts)`` on one line if it fits;
+    otherwise the name cut with … and the counts whole beside it (``beside``: a code's short
+    count) or on the lines under it, broken only between their parts. A count is never cut and
+    a cut name is never wrapped."""
+    from .text import cells, one_line
+
+    whole = f"{name} {counts}" if counts else name
+    if cells(first_prefix) + cells(one_line(whole)) <= width:
+        return [first_prefix + one_line(whole)]
+    room = width - cells(first_prefix)
+    if beside and counts and room - cells(counts) - 1 >= 8:
+        return [first_prefix + _fit(name, room - cells(counts) - 1) + " " + counts]
+    lines = [first_prefix + _fit(name, room)]
+    if not counts:
+        return lines
+    room = max(width - cells(more_prefix), 1)
+    current = ""
+    for part in counts.split(", "):
+        piece = f"{current}, {part}" if current else part
+        if current and cells(piece) + 1 > room:
+            lines.append(more_prefix + current + ",")
+            current = part
+        else:
+            current = piece
+    lines.append(more_prefix + current)
+    return lines
 
 
 def map_lines(project: Project, theme_map: ThemeMap, *, width: int = 80, ascii_only: bool = False,
               counts_by: dict[str, Counts] | None = None, roots: list[Node] | None = None,
-              show_piles: bool = True) -> list[str]:
-    """The thematic map as an indented tree with connectors; no line is wider than ``width``."""
-    from .text import one_line
-
+              show_piles: bool = True, show_counts: bool = True) -> list[str]:
+    """The thematic map as an indented tree with connectors, each line laid out to ``width``
+    terminal cells once: a name that does not fit is cut with …, and its counts go whole onto
+    the line under it (never cut, never left to a terminal to wrap)."""
     b = ASCII_BRANCHES if ascii_only else UNICODE_BRANCHES
+    if not show_counts:
+        counts_by = {}
     counts_by = counts_by if counts_by is not None else counts(project, theme_map)
     lines: list[str] = []
 
-    def theme_label(node: Node) -> str:
+    def theme_parts(node: Node) -> tuple[str, str]:
         c = counts_by.get(node.id, Counts(0, 0, 0))
-        status = "" if node.theme.status == "candidate" else f" [{node.theme.status}]"
+        status = "" if node.theme.status in ("candidate", "", None) else f" [{node.theme.status}]"
         kind = {OVERARCHING: "OVERARCHING: ", SUBTHEME: "sub-theme: ", THEME: ""}[node.level]
-        return (f"{kind}{one_line(node.theme.name)}{status} ({plural(c.codes, 'code')}, "
-                f"{plural(c.extracts, 'extract')}, {plural(c.participants, 'participant')})")
+        if not show_counts:
+            return f"{kind}{node.theme.name}{status}", ""
+        return (f"{kind}{node.theme.name}{status}",
+                f"({plural(c.codes, 'code')}, {plural(c.extracts, 'extract')}, "
+                f"{plural(c.participants, 'participant')})")
 
-    def code_label(cid: str) -> str:
+    def code_parts(cid: str) -> tuple[str, str]:
         c = counts_by.get(f"code:{cid}", Counts(1, 0, 0))
-        return f"{one_line(theme_map.code_name(cid))} ({c.extracts})"
-
-    def emit(prefix: str, connector: str, label: str) -> None:
-        room = width - len(prefix) - len(connector)
-        lines.append(prefix + connector + _fit(label, max(room, 8)))
+        return theme_map.code_name(cid), f"({c.extracts})" if show_counts else ""
 
     def walk(node: Node, prefix: str, connector: str, child_prefix: str) -> None:
-        emit(prefix, connector, theme_label(node))
         items: list[tuple[str, Any]] = [("code", cid) for cid in node.code_ids]
         items += [("theme", child) for child in node.children]
+        name, count = theme_parts(node)
+        # the counts' own line hangs under the name, inside the branch
+        lines.extend(_label_lines(prefix + connector, child_prefix + (b.pipe if items else b.blank),
+                                  name, count, width))
         for i, (kind, item) in enumerate(items):
             last = i == len(items) - 1
             conn = b.last if last else b.tee
             nxt = child_prefix + (b.blank if last else b.pipe)
             if kind == "code":
-                emit(child_prefix, conn, code_label(item))
+                lines.extend(_label_lines(child_prefix + conn, nxt, *code_parts(item), width,
+                                          beside=True))
             else:
                 walk(item, child_prefix, conn, nxt)
 
@@ -349,14 +396,34 @@ def map_lines(project: Project, theme_map: ThemeMap, *, width: int = 80, ascii_o
                              ("Unassigned", theme_map.unassigned)):
             if not codes:
                 continue
-            lines.append(_fit(f"{title} ({plural(len(codes), 'code')})", width))
+            lines.extend(_label_lines("", "", title, f"({plural(len(codes), 'code')})", width))
             for i, code in enumerate(codes):
-                conn = b.last if i == len(codes) - 1 else b.tee
-                emit("", conn, code_label(code.id))
+                last = i == len(codes) - 1
+                lines.extend(_label_lines(b.last if last else b.tee, b.blank if last else b.pipe,
+                                          *code_parts(code.id), width, beside=True))
             lines.append("")
     while lines and not lines[-1]:
         lines.pop()
     return lines
+
+
+def map_pages(project: Project, theme_map: ThemeMap, *, width: int = 80, ascii_only: bool = False,
+              counts_by: dict[str, Counts] | None = None) -> list[list[str]]:
+    """The map a part at a time, for a screen too small for all of it: each overarching theme
+    with everything under it, then the other top-level themes together, then the miscellaneous
+    and unassigned piles, only when they hold codes (so no page is empty). Each page is laid
+    out as :func:`map_lines` lays out the whole map."""
+    counts_by = counts_by if counts_by is not None else counts(project, theme_map)
+    groups: list[list[Node]] = [[r] for r in theme_map.roots if r.level == OVERARCHING]
+    rest = [r for r in theme_map.roots if r.level != OVERARCHING]
+    if rest:
+        groups.append(rest)
+    pages = [map_lines(project, theme_map, width=width, ascii_only=ascii_only, counts_by=counts_by,
+                       roots=g, show_piles=False) for g in groups]
+    if theme_map.miscellaneous or theme_map.unassigned:
+        pages.append(map_lines(project, theme_map, width=width, ascii_only=ascii_only,
+                               counts_by=counts_by, roots=[], show_piles=True))
+    return [page for page in pages if page]
 
 
 def map_json(project: Project, theme_map: ThemeMap) -> dict[str, Any]:
@@ -375,25 +442,71 @@ def map_json(project: Project, theme_map: ThemeMap) -> dict[str, Any]:
 # -- versions ------------------------------------------------------------------------------------
 
 
-def snapshot(project: Project) -> dict[str, Any]:
-    """Everything that makes up the map now, by ID (names kept too, for reading and diffing)."""
+def snapshot(project: Project, *, with_counts: bool = False) -> dict[str, Any]:
+    """Everything that makes up the map now, by ID (names kept too, for reading and diffing).
+    ``with_counts`` (a saved version): also the codes' kinds and the counts as they are now, in
+    the primary layer, so the version shows its own counts later, not today's."""
     themes = active_themes(project)
-    return {
+    codes = project.codes()
+    code_ids = {c.id for c in codes}
+    snap: dict[str, Any] = {
         "themes": {t.id: {"name": t.name, "description": t.description, "concept": t.concept,
                           "status": t.status, "parent_id": t.parent_id, "order": t.order,
                           "overarching": bool(t.overarching)} for t in themes.values()},
         "links": sorted([link.theme_id, link.code_id] for link in active_links(project)
-                        if link.theme_id in themes),
-        "parked": sorted(c.id for c in project.codes() if c.parked),
-        "code_names": {c.id: c.name for c in project.codes()},
+                        if link.theme_id in themes and link.code_id in code_ids),
+        "parked": sorted(c.id for c in codes if c.parked),
+        "code_names": {c.id: c.name for c in codes},
     }
+    if with_counts:
+        layer = layers.primary_layer(project)
+        found = counts(project, build(project), layer) if layer is not None else {}
+        snap["code_kinds"] = {c.id: c.kind or "semantic" for c in codes}
+        snap["counts"] = {
+            "layer": layer.spec if layer is not None else "",
+            "codes": {cid: [found[f"code:{cid}"].extracts, found[f"code:{cid}"].participants]
+                      for cid in code_ids if f"code:{cid}" in found},
+            "themes": {tid: [found[tid].codes, found[tid].extracts, found[tid].participants]
+                       for tid in themes if tid in found},
+        }
+    return snap
+
+
+def version_counts(snap: dict[str, Any]) -> dict[str, Counts] | None:
+    """The counts a version was saved with (None: saved before versions kept them)."""
+    stored = snap.get("counts")
+    if not isinstance(stored, dict):
+        return None
+    out = {tid: Counts(*values) for tid, values in stored.get("themes", {}).items()}
+    out.update({f"code:{cid}": Counts(1, *values) for cid, values in stored.get("codes", {}).items()})
+    return out
+
+
+def version_lines(project: Project, snap: dict[str, Any], *, width: int = 80,
+                  ascii_only: bool = False, roots: list[Node] | None = None,
+                  show_piles: bool = True) -> list[str]:
+    """A saved version as it was: its own names and its own counts (for a version saved before
+    versions kept counts, names only: today's counts against the old map would mislead). The
+    first line says which."""
+    m = map_from_snapshot(project, snap)
+    stored = version_counts(snap)
+    if stored is None:
+        note = "(saved before map versions kept their counts: names only)"
+    else:
+        layer = (snap.get("counts") or {}).get("layer") or ""
+        whose = f"{layer.replace('+', ', else ')}'s codings" if layer else "no codings"
+        note = f"(counts as saved: extracts and participants in {whose})"
+    return [note] + map_lines(project, m, width=width, ascii_only=ascii_only,
+                              counts_by=stored or {}, roots=roots, show_piles=show_piles,
+                              show_counts=stored is not None)
 
 
 def save_version(project: Project, change: Change, label: str, coder: str) -> str:
     label = " ".join(label.split())
     if not label:
         raise ChangeError("a map version needs a label")
-    return change.create(MapVersion, new_id(), label=label, snapshot=snapshot(project), created_by=coder)
+    return change.create(MapVersion, new_id(), label=label, snapshot=snapshot(project, with_counts=True),
+                         created_by=coder)
 
 
 def versions(project: Project) -> list[MapVersion]:
@@ -434,6 +547,10 @@ def restore(project: Project, change: Change, snap: dict[str, Any]) -> None:
             change.update("code", c.id, parked=c.id in parked)
 
 
+UNASSIGNED_PLACE = "(unassigned)"
+MISC_PLACE = "(miscellaneous)"
+
+
 @dataclass
 class MapDiff:
     added: list[str] = field(default_factory=list)     # theme names
@@ -441,31 +558,63 @@ class MapDiff:
     renamed: list[tuple[str, str]] = field(default_factory=list)
     moved: list[tuple[str, str, str]] = field(default_factory=list)  # theme, from parent, to parent
     codes_moved: list[tuple[str, list[str], list[str]]] = field(default_factory=list)  # code, from, to
+    codes_added: list[tuple[str, list[str]]] = field(default_factory=list)  # code, where it is
+    codes_removed: list[tuple[str, list[str]]] = field(default_factory=list)  # code, where it was
+    codes_renamed: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
-        return not (self.added or self.removed or self.renamed or self.moved or self.codes_moved)
+        return not (self.added or self.removed or self.renamed or self.moved or self.codes_moved
+                    or self.codes_added or self.codes_removed or self.codes_renamed)
 
     def lines(self) -> list[str]:
+        def where(places: list[str]) -> str:
+            if places == [UNASSIGNED_PLACE]:
+                return "unassigned"
+            if places == [MISC_PLACE]:
+                return "in miscellaneous"
+            return "under " + ", ".join(places)
+
         out = [f"+ theme added: {n}" for n in self.added]
         out += [f"- theme removed: {n}" for n in self.removed]
-        out += [f"~ renamed: {a} → {b}" for a, b in self.renamed]
+        out += [f"~ theme renamed: {a} → {b}" for a, b in self.renamed]
         out += [f"↳ theme moved: {n}: {a or '(top)'} → {b or '(top)'}" for n, a, b in self.moved]
+        out += [f"+ code added: {n} ({where(places)})" for n, places in self.codes_added]
+        out += [f"- code removed: {n} (was {where(places)})" for n, places in self.codes_removed]
+        out += [f"~ code renamed: {a} → {b}" for a, b in self.codes_renamed]
         for code, before, after in self.codes_moved:
             out.append(f"• code moved: {code}: {', '.join(before) or '(none)'} → {', '.join(after) or '(none)'}")
         return out or ["no differences"]
 
 
 def diff(a: dict[str, Any], b: dict[str, Any]) -> MapDiff:
-    """What changed from snapshot ``a`` to snapshot ``b`` (themes matched by ID)."""
+    """What changed from snapshot ``a`` to snapshot ``b``: themes and codes matched by ID, so a
+    rename is a rename and a code merged or deleted away is removed (from where it was). Works
+    on snapshots saved by older versions too (no counts; links to codes since deleted)."""
     ta, tb = a.get("themes", {}), b.get("themes", {})
-    names = {**a.get("code_names", {}), **b.get("code_names", {})}
+    names_a, names_b = a.get("code_names", {}), b.get("code_names", {})
 
     def theme_name(tid: str | None, snap: dict) -> str:
         if tid is None:
             return ""
         return snap.get("themes", {}).get(tid, {}).get("name") or ta.get(tid, {}).get("name") or \
             tb.get(tid, {}).get("name") or "?"
+
+    def places(snap: dict) -> dict[str, set[str]]:
+        """code id -> the theme ids holding it, or the pile it is in."""
+        themes, names = snap.get("themes", {}), snap.get("code_names", {})
+        parked = set(snap.get("parked", []))
+        out: dict[str, set[str]] = {cid: set() for cid in names}
+        for t, c in snap.get("links", []):
+            if c in out and t in themes:
+                out[c].add(t)
+        for cid, where in out.items():
+            if not where:
+                where.add(MISC_PLACE if cid in parked else UNASSIGNED_PLACE)
+        return out
+
+    def shown(ids: set[str], snap: dict) -> list[str]:
+        return sorted(t if t in (MISC_PLACE, UNASSIGNED_PLACE) else theme_name(t, snap) for t in ids)
 
     d = MapDiff()
     d.added = sorted(tb[t]["name"] for t in tb if t not in ta)
@@ -476,17 +625,17 @@ def diff(a: dict[str, Any], b: dict[str, Any]) -> MapDiff:
         if ta[t].get("parent_id") != tb[t].get("parent_id"):
             d.moved.append((tb[t]["name"], theme_name(ta[t].get("parent_id"), a),
                             theme_name(tb[t].get("parent_id"), b)))
-    where_a: dict[str, set[str]] = {}
-    where_b: dict[str, set[str]] = {}
-    for t, c in a.get("links", []):
-        where_a.setdefault(c, set()).add(t)
-    for t, c in b.get("links", []):
-        where_b.setdefault(c, set()).add(t)
-    for code in sorted(where_a.keys() | where_b.keys(), key=lambda c: names.get(c, c).casefold()):
-        before, after = where_a.get(code, set()), where_b.get(code, set())
-        if before != after:
-            d.codes_moved.append((names.get(code, "?"), sorted(theme_name(t, a) for t in before),
-                                  sorted(theme_name(t, b) for t in after)))
+    where_a, where_b = places(a), places(b)
+    for cid in sorted(names_b.keys() - names_a.keys(), key=lambda c: names_b[c].casefold()):
+        d.codes_added.append((names_b[cid], shown(where_b[cid], b)))
+    for cid in sorted(names_a.keys() - names_b.keys(), key=lambda c: names_a[c].casefold()):
+        d.codes_removed.append((names_a[cid], shown(where_a[cid], a)))
+    for cid in sorted(names_a.keys() & names_b.keys(), key=lambda c: names_b[c].casefold()):
+        if names_a[cid] != names_b[cid]:
+            d.codes_renamed.append((names_a[cid], names_b[cid]))
+        if where_a[cid] != where_b[cid]:
+            d.codes_moved.append((names_b[cid], shown(where_a[cid], a), shown(where_b[cid], b)))
     d.renamed.sort()
     d.moved.sort()
+    d.codes_renamed.sort()
     return d

@@ -28,6 +28,7 @@ from .report import (
     flat,
     outline,
     project_title,
+    whose,
 )
 
 LEVEL_CLASS = {T.OVERARCHING: "overarching", T.THEME: "theme", T.SUBTHEME: "subtheme"}
@@ -81,10 +82,17 @@ def _numbered_themes(theme_map: T.ThemeMap, ctx: ExportContext) -> Iterator[tupl
         yield from walk(root, None)
 
 
+def _counts(project: Project, theme_map: T.ThemeMap, ctx: ExportContext) -> tuple[dict[str, T.Counts], str]:
+    """The map's counts in the export's layer, and a note saying whose they are."""
+    layer = ctx.layer(project)
+    return T.counts(project, theme_map, layer), f"counts are extracts and participants in {whose(layer)}"
+
+
 def mermaid_text(project: Project, ctx: ExportContext) -> str:
     theme_map = T.build(project)
-    counts = T.counts(project, theme_map, ctx.coder)
-    lines = [f"%% Thematic map: {mermaid_escape(project_title(project))}", "flowchart LR"]
+    counts, note = _counts(project, theme_map, ctx)
+    lines = [f"%% Thematic map: {mermaid_escape(project_title(project))}; {mermaid_escape(note)}",
+             "flowchart LR"]
     code_ids: dict[str, str] = {}
     styled: dict[str, list[str]] = {"overarching": [], "theme": [], "subtheme": [], "code": []}
 
@@ -137,8 +145,8 @@ def dot_string(text: str) -> str:
 
 def dot_text(project: Project, ctx: ExportContext) -> str:
     theme_map = T.build(project)
-    counts = T.counts(project, theme_map, ctx.coder)
-    lines = [f"// Thematic map: {flat(project_title(project))}".replace("\n", " "),
+    counts, note = _counts(project, theme_map, ctx)
+    lines = [f"// Thematic map: {flat(project_title(project))}; {flat(note)}",
              "digraph thematic_map {",
              "  graph [rankdir=LR, charset=\"UTF-8\", fontname=\"Helvetica\", nodesep=0.15, ranksep=0.6];",
              "  node [shape=box, style=\"rounded,filled\", fontname=\"Helvetica\", fontsize=11, "
@@ -355,10 +363,10 @@ def svg_text(project: Project, ctx: ExportContext, *, standalone: bool = True) -
     SVG namespace); otherwise a fragment to put inside an HTML page, which shrinks to fit the
     window unless that would make it too small to read (then the page scrolls it)."""
     theme_map = T.build(project)
-    counts = T.counts(project, theme_map, ctx.coder)
+    counts, note = _counts(project, theme_map, ctx)
     roots = map_boxes(project, theme_map, counts)
     title = f"Thematic map: {project_title(project)}"
-    margin, title_h = 16.0, 30.0
+    margin, title_h = 16.0, 46.0
     if not roots:
         roots = [Box("more", ["No themes or codes yet"])]
     for root in roots:
@@ -374,7 +382,9 @@ def svg_text(project: Project, ctx: ExportContext, *, standalone: bool = True) -
             ctx.step(i, len(roots))
         _place(root, 0, top, col_x)
         top += root.band + ROOT_GAP
-    width = max(col_x[-1] - COL_GAP + margin, text_width(title) * 1.25 + 2 * margin)
+    ctx.step(len(roots), len(roots))  # the last chance to stop before the drawing is written
+    width = max(col_x[-1] - COL_GAP + margin, text_width(title) * 1.25 + 2 * margin,
+                text_width(note) + 2 * margin)
     height = top - ROOT_GAP + margin
     out: list[str] = []
     if standalone:
@@ -388,6 +398,7 @@ def svg_text(project: Project, ctx: ExportContext, *, standalone: bool = True) -
     out.append(f"<style>{SVG_STYLE}</style>")
     out.append(f'<rect x="0" y="0" width="{_x(width)}" height="{_x(height)}" fill="#ffffff"/>')
     out.append(f'<text class="title" x="{_x(margin)}" y="{_x(margin + 16)}">{_esc(title)}</text>')
+    out.append(f'<text class="sub" x="{_x(margin)}" y="{_x(margin + 34)}">{_esc(note.capitalize())}</text>')
     edges: list[str] = []
     nodes: list[str] = []
 
@@ -441,6 +452,7 @@ h2{font-size:1.45rem;margin-top:2.4rem;border-bottom:2px solid #dbe7f3;padding-b
 h3{font-size:1.2rem;margin-top:1.8rem}
 h4,h5,h6{font-size:1.05rem;margin-top:1.4rem}
 .meta{color:#4a5866;font-style:italic;margin:.2rem 0 .8rem}
+.byline{font-size:1.1rem;margin:.2rem 0 .6rem}
 .level{display:inline-block;font-size:.7rem;font-weight:normal;text-transform:uppercase;
 letter-spacing:.05em;background:#dbe7f3;color:#1f3a5f;border-radius:.3rem;padding:.05rem .4rem;
 margin-right:.5rem;vertical-align:middle}
@@ -473,8 +485,18 @@ def _paragraphs(text: str, cls: str = "text") -> str:
                    for block in re.split(r"\n\s*\n", text) if block.strip())
 
 
+def _html_quotes(items) -> str:
+    """A code's quotes as figures, escaped in one pass (cleaned text never holds the separator)."""
+    sep = "\x1f"
+    extracts = html.escape(sep.join(items.extracts), quote=True).split(sep)
+    attributions = html.escape(sep.join(items.attributions), quote=True).split(sep)
+    return "\n".join([f'<figure class="quote"><blockquote><bdi>{e}</bdi></blockquote>'
+                      f"<figcaption><bdi>{a}</bdi></figcaption></figure>"
+                      for e, a in zip(extracts, attributions)])
+
+
 def html_text(project: Project, ctx: ExportContext) -> str:
-    title = ""
+    title = authors = ""
     body: list[str] = []
     contents: list[str] = []
     anchor = 0
@@ -486,8 +508,10 @@ def html_text(project: Project, ctx: ExportContext) -> str:
 
     for entry in outline(project, ctx):
         if isinstance(entry, Title):
-            title = entry.text
+            title, authors = entry.text, entry.authors
+            byline = " · ".join(line for line in (entry.authors, entry.date) if line)
             body.append(f"<header><h1>{_h(entry.text)}</h1>"
+                        + (f'<p class="byline">{_h(byline)}</p>' if byline else "")
                         + "".join(f'<p class="meta">{_h(line)}</p>' for line in entry.lines)
                         + "</header>")
             body.append("<!--contents-->")
@@ -515,21 +539,25 @@ def html_text(project: Project, ctx: ExportContext) -> str:
                 body.append(f'<p class="note">{_h(entry.note)}</p>')
         elif isinstance(entry, CodeEntry):
             h = entry.heading
-            body.append(f'<h{h} class="code-name"><span class="swatch" '
-                        f'style="background:{entry.colour}"></span><span class="level">code</span>'
-                        f"<bdi>{_h(entry.name)}</bdi></h{h}>")
-            body.append(f'<p class="meta">{_h(entry.summary)}</p>')
+            if not entry.under_theme:
+                body.append(f'<h{h} class="code-name"><span class="swatch" '
+                            f'style="background:{entry.colour}"></span><span class="level">code</span>'
+                            f"<bdi>{_h(entry.name)}</bdi></h{h}>")
+                body.append(f'<p class="meta">{_h(entry.summary)}</p>')
             if entry.description:
                 body.append(_paragraphs(entry.description))
-            for q in entry.quotes:
-                body.append(f'<figure class="quote"><blockquote><bdi>{_h(q.extract)}</bdi></blockquote>'
-                            f"<figcaption><bdi>{_h(q.attribution)}</bdi></figcaption></figure>")
-            if not entry.quotes:
+            if entry.quotes:
+                body.append(_html_quotes(entry.quotes))
+            else:
                 body.append('<p class="note">No extracts.</p>')
         elif isinstance(entry, Table):
             body.append("<table><thead><tr>" + "".join(f"<th>{_h(h)}</th>" for h in entry.headers)
                         + "</tr></thead><tbody>")
-            body += ["<tr>" + "".join(f"<td>{_h(v)}</td>" for v in row) + "</tr>" for row in entry.rows]
+            if entry.rows:  # every cell escaped in one pass (cells are clean: no separator)
+                width = len(entry.rows[0])
+                cells = _h("\x1f".join(v for row in entry.rows for v in row)).split("\x1f")
+                body += ["<tr><td>" + "</td><td>".join(cells[i:i + width]) + "</td></tr>"
+                         for i in range(0, len(cells), width)]
             body.append("</tbody></table>")
     nav = ('<nav aria-label="Contents"><h2>Contents</h2><ul style="list-style:none">'
            '<li><a href="#map">Thematic map</a></li>' + "".join(contents) + "</ul></nav>")
@@ -538,6 +566,7 @@ def html_text(project: Project, ctx: ExportContext) -> str:
     page = ["<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8" />',
             f'<meta http-equiv="Content-Security-Policy" content="{CSP}" />',
             '<meta name="referrer" content="no-referrer" />',
+            *([f'<meta name="author" content="{_h(authors)}" />'] if authors else []),
             '<meta name="viewport" content="width=device-width, initial-scale=1" />',
             f"<title>{_h(title)}</title>", f"<style>{HTML_STYLE}</style>", "</head>", "<body>"]
     page += [nav if part == "<!--contents-->" else part for part in body]

@@ -22,19 +22,26 @@ for one, and the project's ``<Description>`` says how many were replaced.
 
 from __future__ import annotations
 
+import hashlib
 import io
+from collections import Counter
+from operator import attrgetter
+import json
 import re
+import struct
+import threading
 import zipfile
+import zlib
 import xml.etree.ElementTree as ET
 from functools import lru_cache
 from pathlib import Path
 
 from .. import themes as T
 from ..colours import colour_for
-from ..model import Code, derived_id
-from ..project import Project
+from ..model import NAMESPACE, Code, derived_id
+from ..project import Project, name_key
 from ..store.stamps import stamp_iso, stamp_time
-from . import ExportContext, ExportError, register
+from . import ExportContext, ExportError, IsoTimes, register
 
 CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
 PROJECT_NS = "urn:QDA-XML:project:1.0"
@@ -61,8 +68,33 @@ def code_marker(kind: str, miscellaneous: bool) -> str:
     return f"[{kind} code{', miscellaneous' if miscellaneous else ''}]"
 
 
-def theme_marker(level: str, status: str) -> str:
-    return f"[{level}{'' if status in ('', 'candidate') else ', ' + status}]"
+def theme_marker(level: str, status: str, name: str | None = None) -> str:
+    """``[theme, reviewed]``; with ``name`` (the theme's own, when it is exported under another
+    so that no two codes share a name): ``[theme, reviewed, named "stigma"]``."""
+    named = f", named {json.dumps(name, ensure_ascii=False)}" if name is not None else ""
+    return f"[{level}{'' if status in ('', 'candidate') else ', ' + status}{named}]"
+
+
+def refi_names(m: T.ThemeMap, codes: dict[str, Code]) -> dict[str, str]:
+    """A name for every theme such that no two codes in the file share one (REFI-QDA tools take
+    a theme for a code: the official validator warns of a name in two places, QualCoder merges
+    them). Codes keep their names (unique in a project already); a theme whose name is taken
+    gets its level after it: ``stigma (theme)``, then ``stigma (theme 2)`` …"""
+    taken = {name_key(c.name) for c in codes.values()}
+    out: dict[str, str] = {}
+    for root in m.roots:
+        for node in root.walk():
+            name = node.theme.name
+            if name_key(name) in taken:
+                n = 1
+                while True:
+                    name = f"{node.theme.name} ({node.level}{'' if n == 1 else f' {n}'})"
+                    if name_key(name) not in taken:
+                        break
+                    n += 1
+            taken.add(name_key(name))
+            out[node.id] = name
+    return out
 
 
 CONCEPT_PREFIX = "Central organising concept: "
@@ -115,12 +147,24 @@ def _attr(s: str) -> str:
     return s.translate(_ATTR_ESCAPES) if _ATTR_SPECIAL.search(s) else s
 
 
+RAW = "\x00raw"  # the tag of a piece of XML already written as text (see to_bytes)
+
+
+def raw(parent: ET.Element, text: str) -> None:
+    """Put XML already written as text (indented for its place) under ``parent``."""
+    ET.SubElement(parent, RAW).text = text
+
+
 def to_bytes(root: ET.Element) -> bytes:
     """Serialise, indented. Our trees are simple (no namespaces prefixes, no mixed content), and
-    this is several times faster than ElementTree's general serialiser on a large project."""
+    this is several times faster than ElementTree's general serialiser on a large project. The
+    bulk of a project (cases, sources and codings) arrives as text already (:func:`raw`)."""
     out = ['<?xml version="1.0" encoding="UTF-8"?>\n']
 
     def write(e: ET.Element, pad: str) -> None:
+        if e.tag == RAW:
+            out.append(e.text or "")
+            return
         attrs = "".join(f' {k}="{_attr(v)}"' for k, v in e.attrib.items())
         if len(e):
             out.append(f"{pad}<{e.tag}{attrs}>\n")
@@ -176,11 +220,14 @@ def build_codebook(project: Project, w: _Writer, *, note_refs: dict[str, list[st
         w.el(e, "Description", "\n\n".join(p for p in (code.description or "", marker) if p))
         refs(e, code.id)
 
+    names = refi_names(m, codes)
+
     def theme_el(parent: ET.Element, node: T.Node) -> None:
         t = node.theme
-        e = w.el(parent, "Code", guid=t.id, name=t.name, isCodable="false")
+        name = names[node.id]
+        e = w.el(parent, "Code", guid=t.id, name=name, isCodable="false")
         parts = [t.description or "", CONCEPT_PREFIX + t.concept if t.concept else "",
-                 theme_marker(node.level, t.status or "")]
+                 theme_marker(node.level, t.status or "", t.name if name != t.name else None)]
         w.el(e, "Description", "\n\n".join(p for p in parts if p))
         refs(e, t.id)
         for cid in node.code_ids:
@@ -218,7 +265,8 @@ def _sets_el(w: _Writer, parent: ET.Element, sets, member_attr: str) -> None:
             w.el(s, "MemberCode", **{member_attr: cid})
 
 
-@register("qdc", "qdc", "REFI-QDA codebook: codes and themes, for NVivo, ATLAS.ti, MAXQDA, QualCoder")
+@register("qdc", "qdc", "REFI-QDA codebook: codes and themes, for NVivo, ATLAS.ti, MAXQDA, QualCoder",
+          layered=False)
 def write_qdc(project: Project, out: Path, ctx: ExportContext) -> None:
     ctx.step(0, 1)
     w = _Writer()
@@ -233,7 +281,8 @@ def write_qdc(project: Project, out: Path, ctx: ExportContext) -> None:
     ctx.save(out, to_bytes(root))
 
 
-@register("qdpx", "qdpx", "REFI-QDA project: sources, cases, codebook and codings, for other QDA tools")
+@register("qdpx", "qdpx", "REFI-QDA project: sources, cases, codebook and codings, for other QDA tools",
+          layered=False)
 def write_qdpx(project: Project, out: Path, ctx: ExportContext) -> None:
     w = _Writer()
     files: dict[str, str] = {}  # sources/<name> -> text
@@ -285,45 +334,84 @@ def write_qdpx(project: Project, out: Path, ctx: ExportContext) -> None:
         for a in attributes:
             w.el(variables, "Variable", guid=derived_id("refi-variable", a), name=a,
                  typeOfVariable="Text")
+    variable_guid = {a: derived_id("refi-variable", a) for a in attributes}
     if participants:
         cases = w.el(root, "Cases")
+        parts = []
         for p in participants:
-            case = w.el(cases, "Case", guid=p.id, name=p.pid)
+            head = f'    <Case guid="{p.id}" name="{_attr(w.clean(p.pid))}"'
+            inner = []
             for a in attributes:
                 if p.attrs.get(a):
-                    vv = w.el(case, "VariableValue")
-                    w.el(vv, "VariableRef", targetGUID=derived_id("refi-variable", a))
-                    w.el(vv, "TextValue", p.attrs[a])
-            for r in by_participant.get(p.id, ()):
-                w.el(case, "SourceRef", targetGUID=r.id)
+                    inner.append(f'      <VariableValue>\n        <VariableRef targetGUID="{variable_guid[a]}"/>\n'
+                                 f"        <TextValue>{_text(w.clean(p.attrs[a]))}</TextValue>\n"
+                                 "      </VariableValue>\n")
+            inner += [f'      <SourceRef targetGUID="{r.id}"/>\n' for r in by_participant.get(p.id, ())]
+            parts.append(f"{head}>\n{''.join(inner)}    </Case>\n" if inner else f"{head}/>\n")
+        raw(cases, "".join(parts))
 
-    per_response: dict[str, list] = {}
-    for c in codings:
-        per_response.setdefault(c.response_id, []).append(c)
     if ordered:
         sources = w.el(root, "Sources")
+        parts = []
+        when_created = stamp_iso(created)
+        source_when = f' creationDateTime="{when_created}"' if when_created else ""
+        # each text is cleaned once, and what cleaning replaced counted wherever it is used
+        once: dict[str, tuple[str, int]] = {}
+
+        def cleaned(text: str) -> str:
+            found = once.get(text)
+            if found is None:
+                before = w.replaced
+                value = w.clean(text)
+                once[text] = (value, w.replaced - before)
+                return value
+            w.replaced += found[1]
+            return found[0]
+
+        # every coding's selection, in the order the sources list them (answer, start, end,
+        # code name, coder, id), sorted with keys made in C and written by one comprehension
+        place = {r.id: i for i, r in enumerate(ordered)}
+        code_rank = {cid: i for i, cid in enumerate(sorted(
+            codes, key=lambda c: (project.code_name(c).casefold(), c)))}
+        keys = list(zip(map(place.__getitem__, map(_RESPONSE, codings)), map(_SPAN, codings),
+                        map(code_rank.__getitem__, map(_CODE, codings)), map(_CODER_ID, codings)))
+        codings = [codings[i] for i in sorted(range(len(codings)), key=keys.__getitem__)]
+        per_source = Counter(map(_RESPONSE, codings))
+        user_of = {coder: user_guid(coder) for coder in coders}
+        times = IsoTimes()
+        seen = times.seen
+
+        # a selection per coding: its coder's GUID (u), its time (at: the same second, the same
+        # time), its coding's GUID (h: coding_guid, inline)
+        sha1, variant = hashlib.sha1, _VARIANT
+        selections = [
+            f'      <PlainTextSelection guid="{c.id}" startPosition="{c.start}" '
+            f'endPosition="{c.end}" creatingUser="{(u := user_of[c.coder])}"'
+            f'{(at := _at(seen.get(c.created[:10]) or times(c.created)))}>\n'
+            f'        <Coding guid="{(h := sha1(_CODING_PREFIX + c.id.encode()).hexdigest())[:8]}-'
+            f'{h[8:12]}-5{h[13:16]}-{variant[h[16]]}{h[17:20]}-{h[20:32]}" creatingUser="{u}"{at}>\n'
+            f'          <CodeRef targetGUID="{c.code_id}"/>\n'
+            "        </Coding>\n      </PlainTextSelection>\n"
+            for c in codings]
+        at_selection = 0
         for i, r in enumerate(ordered):
-            if i % 500 == 0:
+            if i % 2000 == 0:
                 ctx.step(i, len(ordered))
             q = project.questions.get(r.question_id)
-            src = w.el(sources, "TextSource", guid=r.id,
-                       name=f"{pid_of.get(r.participant_id, '?')} {qkey.get(r.question_id, '?')}",
-                       plainTextPath=f"internal://{r.id}.txt", creationDateTime=stamp_iso(created))
-            w.el(src, "Description", f"{q.key}: {q.text}" if q else "")
+            description = _text(cleaned(f"{q.key}: {q.text}")) if q else ""
+            name = _attr(cleaned(f"{pid_of.get(r.participant_id, '?')} {qkey.get(r.question_id, '?')}"))
+            parts.append(f'    <TextSource guid="{r.id}" name="{name}" plainTextPath="internal://{r.id}.txt"'
+                         f'{source_when}>\n'
+                         + (f"      <Description>{description}</Description>\n" if description
+                            else "      <Description/>\n"))
             files[f"{r.id}.txt"] = r.text
-            mine = sorted(per_response.get(r.id, ()),
-                          key=lambda c: (c.start, c.end, project.code_name(c.code_id).casefold(),
-                                         c.coder, c.id))
-            for c in mine:
-                when = stamp_iso(c.created)
-                sel = w.el(src, "PlainTextSelection", guid=c.id, startPosition=str(c.start),
-                           endPosition=str(c.end), creatingUser=user_guid(c.coder),
-                           creationDateTime=when)
-                coding = w.el(sel, "Coding", guid=derived_id("refi-coding", c.id),
-                              creatingUser=user_guid(c.coder), creationDateTime=when)
-                w.el(coding, "CodeRef", targetGUID=c.code_id)
-            for guid in note_refs.get(r.id, ()):
-                w.el(src, "NoteRef", targetGUID=guid)
+            n = per_source.get(r.id, 0)
+            if n:
+                parts += selections[at_selection:at_selection + n]
+                at_selection += n
+            parts += [f'      <NoteRef targetGUID="{guid}"/>\n' for guid in note_refs.get(r.id, ())]
+            parts.append("    </TextSource>\n")
+        raw(sources, "".join(parts))
         ctx.step(len(ordered), len(ordered))
     if memos:
         notes = w.el(root, "Notes")
@@ -360,18 +448,139 @@ def _memo_about(project: Project, mm, pid_of: dict[str, str], qkey: dict[str, st
     return ""
 
 
+_RESPONSE = attrgetter("response_id")
+_CODE = attrgetter("code_id")
+_SPAN = attrgetter("start", "end")
+_CODER_ID = attrgetter("coder", "id")
+_CODING_PREFIX = NAMESPACE.bytes + b"refi-coding\x1f"
+_VARIANT = {f"{n:x}": f"{(n & 0x3) | 0x8:x}" for n in range(16)}
+
+
+def _at(when: str) -> str:
+    return f' creationDateTime="{when}"' if when else ""
+
+
+def coding_guid(coding_id: str) -> str:
+    """``derived_id("refi-coding", coding_id)``, without building a UUID object (150,000 of them
+    cost a second): the same SHA-1 name-based UUID, version 5, its version and variant set in
+    the hex digits."""
+    h = hashlib.sha1(_CODING_PREFIX + coding_id.encode()).hexdigest()
+    return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:32]}"
+
+
+QDE_LEVEL = 1  # deflate level of project.qde: XML squeezes well even so, at a third of the time
+STORE_BELOW = 4096  # texts smaller than this are stored: deflating 50,000 small files costs seconds
+BIG_MEMBER = 1 << 20  # deflated on threads of its own
+PIECE = 8 << 20  # a big member is deflated in up to four pieces at once, none smaller than this
+
+
 def _zip(qde: bytes, files: dict[str, str], stamp: str) -> bytes:
-    """A deterministic zip: fixed order, the project's creation time on every entry."""
+    """A deterministic zip: fixed order, the project's creation time on every entry; the texts
+    of answers and memos (small) stored, project.qde deflated."""
     t = stamp_time(stamp)
     when = (1980, 1, 1, 0, 0, 0)
     if t is not None and t.year >= 1980:
         when = (t.year, t.month, t.day, t.hour, t.minute, t.second)
+    members = [("project.qde", qde)] + [(f"sources/{n}", files[n].encode("utf-8", "replace"))
+                                        for n in sorted(files)]
+    return zip_members(members, when)
+
+
+def zip_members(members: list[tuple[str, bytes]], when: tuple[int, ...]) -> bytes:
+    """A zip archive of these members, written directly: :mod:`zipfile` spends ~40 µs of Python
+    on each member, which for a project's 50,000 answers is most of an export. Members are
+    deflated from :data:`STORE_BELOW` bytes up. An archive beyond what a plain zip can hold
+    (4 GB) is left to :mod:`zipfile`; more than 65,535 members get a Zip64 end record."""
+    dos_time = (when[3] << 11) | (when[4] << 5) | (when[5] // 2)
+    dos_date = ((when[0] - 1980) << 9) | (when[1] << 5) | when[2]
+
+    def deflate(name: str, data: bytes) -> bytes:
+        squeeze = zlib.compressobj(QDE_LEVEL if name == "project.qde" else 6, zlib.DEFLATED, -15)
+        return squeeze.compress(data) + squeeze.flush()
+
+    def deflate_big(name: str, data: bytes) -> bytes:
+        """Pieces deflated side by side (zlib lets go of the lock), joined into one stream: each
+        piece but the last ends on a byte boundary (a sync flush) and none but the last is
+        final, so the pieces read as one deflate stream (pigz does the same)."""
+        level = QDE_LEVEL if name == "project.qde" else 6
+        size = max(PIECE, -(-len(data) // 4))
+        pieces = [memoryview(data)[i:i + size] for i in range(0, len(data), size)]
+        out: list[bytes] = [b""] * len(pieces)
+
+        def squeeze(i: int) -> None:
+            c = zlib.compressobj(level, zlib.DEFLATED, -15)
+            out[i] = c.compress(pieces[i]) + c.flush(zlib.Z_FINISH if i == len(pieces) - 1
+                                                     else zlib.Z_SYNC_FLUSH)
+
+        helpers = [threading.Thread(target=squeeze, args=(i,), daemon=True) for i in range(1, len(pieces))]
+        for helper in helpers:
+            helper.start()
+        squeeze(0)
+        for helper in helpers:
+            helper.join()
+        if any(not piece for piece in out[1:]):
+            raise RuntimeError("a piece of the archive could not be compressed")
+        return b"".join(out)
+
+    # zlib lets go of Python's lock while it compresses: the large members (project.qde) are
+    # deflated on threads of their own while the small ones are prepared here; the archive is
+    # put together once all are ready
+    parts: list[list] = []  # per member: name, flags, crc, body, method, version, size
+    threads = []
+    failed: list[BaseException] = []
+    for name, data in members:
+        encoded = name.encode("utf-8")
+        part = [encoded, 0 if encoded.isascii() else 0x800, 0, b"", 0, 10, len(data)]
+        parts.append(part)
+        if len(data) >= BIG_MEMBER:
+            def work(part=part, name=name, data=data) -> None:
+                try:
+                    part[2], part[3], part[4], part[5] = zlib.crc32(data), deflate_big(name, data), 8, 20
+                except BaseException as exc:  # (out of memory): raised below, on the caller's thread
+                    failed.append(exc)
+            threads.append(threading.Thread(target=work, name="tuiqa-deflate", daemon=True))
+            threads[-1].start()
+        elif len(data) >= STORE_BELOW:
+            part[2], part[3], part[4], part[5] = zlib.crc32(data), deflate(name, data), 8, 20
+        else:
+            part[2], part[3] = zlib.crc32(data), data
+    for thread in threads:
+        thread.join()
+    if failed:
+        raise failed[0]
+    local = struct.Struct("<IHHHHHIIIHH")
+    central_entry = struct.Struct("<IHHHHHHIIIHHHHHII")
+    out: list[bytes] = []
+    central: list[bytes] = []
+    offset = 0
+    for encoded, flags, crc, body, method, version, size in parts:
+        if offset + len(body) + 100 >= 0xFFFFFFFF or size >= 0xFFFFFFFF:
+            return _zipfile_members(members, when)  # too big for the plain format
+        header = local.pack(0x04034B50, version, flags, method, dos_time, dos_date, crc, len(body),
+                            size, len(encoded), 0)
+        out += (header, encoded, body)
+        central.append(central_entry.pack(0x02014B50, 0x0314, version, flags, method, dos_time,
+                                          dos_date, crc, len(body), size, len(encoded), 0, 0,
+                                          0, 0, 0o644 << 16, offset) + encoded)
+        offset += len(header) + len(encoded) + len(body)
+    directory = b"".join(central)
+    count = len(members)
+    end: list[bytes] = []
+    if count >= 0xFFFF:  # Zip64 end of central directory record and locator
+        end.append(struct.pack("<IQHHIIQQQQ", 0x06064B50, 44, 45, 45, 0, 0, count, count,
+                               len(directory), offset))
+        end.append(struct.pack("<IIQI", 0x07064B50, 0, offset + len(directory), 1))
+    end.append(struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, min(count, 0xFFFF), min(count, 0xFFFF),
+                           len(directory), offset, 0))
+    return b"".join(out) + directory + b"".join(end)
+
+
+def _zipfile_members(members: list[tuple[str, bytes]], when: tuple[int, ...]) -> bytes:
     buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        for name, data in [("project.qde", qde)] + [
-                (f"sources/{n}", files[n].encode("utf-8", "replace")) for n in sorted(files)]:
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as z:
+        for name, data in members:
             info = zipfile.ZipInfo(name, when)
-            info.compress_type = zipfile.ZIP_DEFLATED
+            info.compress_type = zipfile.ZIP_DEFLATED if len(data) >= STORE_BELOW else zipfile.ZIP_STORED
             info.external_attr = 0o644 << 16
             z.writestr(info, data)
     return buf.getvalue()

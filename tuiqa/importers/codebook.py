@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import codecs
 import io
+import json
 import re
 import zipfile
 import zlib
@@ -60,7 +61,8 @@ _BULKY = {"Sources", "TextSource", "PictureSource", "PDFSource", "AudioSource", 
           "Notes", "Cases", "Links", "Graphs"}
 _CODE_MARK = re.compile(r"(?:\A|\n\n)\[(semantic|latent) code(, miscellaneous)?\]\s*\Z")
 _THEME_MARK = re.compile(r"(?:\A|\n\n)\[(overarching theme|theme|sub-theme)"
-                         r"(?:, (candidate|reviewed|final))?\]\s*\Z")
+                         r"(?:, (candidate|reviewed|final))?"
+                         r'(?:, named ("(?:[^"\\]|\\.)*"))?\]\s*\Z')  # the theme's own name
 
 
 class CodebookImportError(Exception):
@@ -401,6 +403,11 @@ def _read_refi(plan: Plan, source: _Limited) -> Plan:
         mark = _THEME_MARK.search(description)
         if mark:
             fields["level"], fields["status"] = mark.group(1), mark.group(2) or ""
+            if mark.group(3):  # exported under another name, so that no two codes share one
+                try:
+                    name = clean_name(json.loads(mark.group(3))) or name
+                except ValueError:
+                    pass
             rest = description[: mark.start()]
             at = rest.rfind(CONCEPT_PREFIX)
             if at != -1 and (at == 0 or rest[:at].endswith("\n\n")):
