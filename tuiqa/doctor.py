@@ -175,6 +175,7 @@ def _check_references(directory: Path, up: Checkup) -> None:
         if twins:
             up.add(WARNING, f"{len(twins)} code name(s) used by two codes at once: {', '.join(twins[:5])}",
                    "merge them in the codebook (b, then M)")
+        _check_future_stamps(project, up)
         conflicts = project.conflicts()
         if conflicts:
             up.add(WARNING, f"{len(conflicts)} conflicting change(s) were resolved by time; see "
@@ -183,6 +184,28 @@ def _check_references(directory: Path, up: Checkup) -> None:
                f"{sum(1 for _ in project.all_codings())} codings")
     finally:
         project.close(compact=False)
+
+
+FUTURE_LIMIT_S = 86_400  # a stamp more than a day ahead of this machine's clock is reported
+
+
+def _check_future_stamps(project, up: Checkup) -> None:
+    """Changes stamped far ahead of now: a machine whose clock was wrong. Nothing is lost (the
+    clock moves past them, and an edit made after seeing a value always wins over it), but what
+    such a machine did looks later than it was."""
+    from .store.stamps import parse, stamp_local
+
+    limit_ms = int((time.time() + FUTURE_LIMIT_S) * 1000)
+    ahead: set[str] = set()
+    for table in project.state.entities.values():
+        for obj in table.values():
+            stamps = [obj._s, *(hist[0] for hist in (obj._fh or {}).values() if hist)]
+            ahead.update(s for s in stamps if s and parse(s)[0] > limit_ms)
+    if ahead:
+        latest = max(ahead)
+        up.add(WARNING, f"{len(ahead)} change(s) are stamped more than a day in the future (the "
+               f"latest {stamp_local(latest)}): a machine's clock was wrong when they were made",
+               "set that machine's clock right; nothing is lost, and later edits still win")
 
 
 def _check_permissions(directory: Path, up: Checkup) -> None:

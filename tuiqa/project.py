@@ -85,8 +85,8 @@ class Change:
         self._pending_values: dict[tuple[str, str, str], Any] = {}
         self._created: dict[tuple[str, str], dict[str, Any]] = {}
 
-    def _stamp(self) -> str:
-        return self.project.store.new_stamp()
+    def _stamp(self, after: Iterable[str] = ()) -> str:
+        return self.project.store.new_stamp(after)
 
     def current(self, kind: str, ident: str, name: str) -> Any:
         key = (kind, ident, name)
@@ -133,11 +133,11 @@ class Change:
         changed = {n: v for n, v in fields.items() if self.current(kind, ident, n) != v}
         if not changed:
             return False
-        stamp = self._stamp()
         prevs = {}
         for name in changed:
             pending = self._pending.get((kind, ident, name))
             prevs[name] = pending if pending is not None else (obj.stamp_of(name) if obj else "")
+        stamp = self._stamp(prevs.values())
         old = {name: self.current(kind, ident, name) for name in changed}
         self.ops.append({"s": stamp, "k": kind, "i": ident, "f": changed, "p": prevs})
         if record:

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from .store import ProjectStore
 
 MAGIC = "tuiqa-cache"
-VERSION = 3
+VERSION = 4
 CACHE_DIR = ".cache"
 BULK_KINDS = ("coding", "status")
 TEXT_CHUNK = 1_000  # answers per text chunk
@@ -126,7 +126,7 @@ def write_cache(store: ProjectStore, offsets: dict[str, int],
     header = {
         "magic": MAGIC, "version": VERSION, "uid": os.getuid(), "schema": _schema(),
         "data_ident": _ident(store.data_path), "survey_ident": _ident(store.survey_path),
-        "offsets": offsets, "unknown_ops": st.unknown_ops, "foreign": foreign or {},
+        "offsets": offsets, "unknown_ops": st.unknown_ops, "clock": st.latest_stamp(), "foreign": foreign or {},
         "chunks": {kind: len(chunks) for kind, chunks in bulk.items()},
     }
     # Layout: header length (8 bytes), header, then each section; the header's table says where.
@@ -184,6 +184,11 @@ class Cached:
     @property
     def offsets(self) -> dict[str, int]:
         return dict(self.header["offsets"])
+
+    @property
+    def latest_stamp(self) -> str:
+        """The latest stamp in the cached state (the clock moves past it at once)."""
+        return str(self.header.get("clock") or "")
 
     @property
     def foreign(self) -> dict[str, Any]:

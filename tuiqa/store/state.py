@@ -208,6 +208,24 @@ class State:
     def add_loaded_listener(self, callback: Callable[[], None]) -> None:
         self._loaded_listeners.append(callback)
 
+    def latest_stamp(self) -> str:
+        """The latest stamp anything in the state carries (the clock must move past it)."""
+        return latest_stamp(self.entities)
+
+
+def latest_stamp(entities: dict[str, dict[str, Entity]]) -> str:
+    latest = ""
+    for table in entities.values():
+        for obj in table.values():
+            if obj._s > latest:
+                latest = obj._s
+            fh = obj._fh
+            if fh:
+                for hist in fh.values():
+                    if hist and hist[0] > latest:
+                        latest = hist[0]
+    return latest
+
 
 #: Fields that refer to other objects: one shared string per distinct value saves memory.
 _SHARED_FIELDS = ("response_id", "code_id", "coder", "target_id", "target_kind", "theme_id",

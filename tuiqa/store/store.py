@@ -25,7 +25,7 @@ from operator import itemgetter
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 import orjson
 
@@ -252,6 +252,7 @@ class ProjectStore:
             cached.load_survey(st)
             cached.load_small(st)
             self._offsets = cached.offsets
+            self.clock.observe(cached.latest_stamp)
             self._data_ident = _identity(self.data_path)
             self._survey_ident = _identity(self.survey_path)
             if lazy:
@@ -359,6 +360,7 @@ class ProjectStore:
                                  "version of tuiqa; it is kept as it is")
             self._foreign_tables[kind] = docs
         st.end_load()
+        self.clock.observe(st.latest_stamp())
         self._catch_up(include_own=True)
 
     def _read_bytes(self, path: Path) -> bytes:
@@ -485,7 +487,13 @@ class ProjectStore:
             make_private_dir(self.journal_dir, shared_root=self.dir)
             self._writer = jn.JournalWriter(self.journal_dir, self.session, coder, self.clock.next())
 
-    def new_stamp(self) -> str:
+    def new_stamp(self, after: Iterable[str] = ()) -> str:
+        """A fresh stamp, later than every stamp in ``after`` (the values a change replaces: an
+        edit made after seeing a value wins over it, even if that value is stamped ahead of this
+        machine's clock)."""
+        for stamp in after:
+            if stamp:
+                self.clock.observe(stamp)
         return self.clock.next()
 
     def commit(self, ops: list[dict[str, Any]], coder: str) -> list[ConflictInfo]:
