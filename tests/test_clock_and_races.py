@@ -128,3 +128,125 @@ def test_the_clock_moves_past_every_stamp_it_loads(tiny_project, clock_ahead):
         project = Project.open(tiny_project, lazy=lazy)
         assert parse(project.store.new_stamp()) > parse(ahead)
         project.close()
+
+
+# -- 2. a merge racing a coding --------------------------------------------------------------
+
+
+def two_codes(directory: Path) -> tuple[str, str, list[str]]:
+    """Codes 'alpha' and 'hope', one coding each; returns their ids and the response ids."""
+    with Project.open(directory) as project:
+        rids = sorted(project.responses)
+        s = Session(project, "lead")
+        for rid, name in zip(rids, ("alpha", "hope")):
+            s.create_and_apply(rid, 0, len(project.responses[rid].text), name, "semantic")
+        return project.code_by_name("alpha").id, project.code_by_name("hope").id, rids
+
+
+def orphans(project: Project) -> list:
+    codes = project.state.table("code")
+    return [c for c in project.all_codings()
+            if c.code_id not in codes or codes[c.code_id].deleted]
+
+
+def view(project: Project) -> dict:
+    return {c.id: (c.response_id, project.code_name(c.code_id), c.coder, c.start, c.end)
+            for c in project.all_codings()}
+
+
+def test_a_coding_made_while_its_code_was_merged_follows_the_merge(tiny_project, capsys):
+    """The app codes 'alpha' just after `tuiqa codes P merge alpha --into hope` ran in another
+    process: the coding must end up under 'hope' (counted, in extracts, in themes), the same
+    way in every process, and nothing may point at the deleted code."""
+    from tuiqa import codebook
+
+    alpha, hope, rids = two_codes(tiny_project)
+    app = Project.open(tiny_project)  # the app, open before the merge
+    code, out, _ = cli(capsys, "codes", tiny_project, "merge", "alpha", "--into", "hope")
+    assert code == 0
+    r = app.responses[rids[2]]
+    Session(app, "ann").apply_codes(r.id, 0, len(r.text), [alpha])  # "Coded alpha"
+    app.refresh("ann")
+    other = Project.open(tiny_project)
+    for p in (app, other):
+        assert orphans(p) == []
+        extracts = codebook.extracts_of(p, hope)
+        assert {(c.response_id, c.coder) for c in extracts} >= {(rids[2], "ann")}
+        assert codebook.code_stats(p)[hope].extracts == 3
+    assert view(app) == view(other)
+    other.close()
+    app.close()
+    with Project.open(tiny_project) as fresh:
+        assert orphans(fresh) == []
+        assert codebook.code_stats(fresh)[hope].extracts == 3
+
+
+def test_the_merge_and_the_coding_resolve_the_same_in_either_order(tiny_project):
+    alpha, hope, rids = two_codes(tiny_project)
+    a, b = Project.open(tiny_project), Project.open(tiny_project)
+    Session(b, "bea").merge_codes([alpha], hope)
+    r = a.responses[rids[2]]
+    Session(a, "ann").apply_codes(r.id, 0, len(r.text), [alpha])
+    b.refresh("bea")  # b sees the coding after its merge; a sees the merge after its coding
+    a.refresh("ann")
+    a.refresh("ann")
+    b.refresh("bea")
+    assert orphans(a) == orphans(b) == []
+    assert view(a) == view(b)
+    assert sum(1 for c in a.all_codings() if c.code_id == hope) == 3
+    a.close()
+    b.close()
+
+
+def test_a_coding_made_while_its_code_was_deleted_brings_the_code_back(tiny_project):
+    alpha, hope, rids = two_codes(tiny_project)
+    a, b = Project.open(tiny_project), Project.open(tiny_project)
+    Session(b, "bea").delete_code(alpha)
+    r = a.responses[rids[2]]
+    Session(a, "ann").apply_codes(r.id, 0, len(r.text), [alpha])
+    a.refresh("ann")
+    b.refresh("bea")
+    for p in (a, b):
+        assert orphans(p) == []
+        assert p.code(alpha) is not None and not p.code(alpha).deleted  # revived …
+        assert [c.coder for c in p.all_codings() if c.code_id == alpha] == ["ann"]  # … with ann's
+    assert view(a) == view(b)
+    a.close()
+    b.close()
+
+
+def _raw_coding(directory: Path, code_id: str, response_id: str) -> None:
+    """A coding written straight into a journal (as a hand edit or a half-arrived copy would)."""
+    import orjson
+
+    from tuiqa.store import journal as jn
+
+    with Project.open(directory) as project:
+        project.store.begin_session("raw")
+        path = project.store.journal_path
+        stamp = project.store.new_stamp()
+        text = project.responses[response_id].text
+        op = {"s": stamp, "k": "coding", "i": f"raw-{code_id[:8]}", "f": {
+            "response_id": response_id, "code_id": code_id, "coder": "raw", "start": 0,
+            "end": len(text), "text_hash": project.responses[response_id].hash}}
+        project.store._writer.append({"t": stamp, "u": "raw", "ops": [op]})
+        assert jn.read_from(path, 0).txns
+        project.store._writer.close()
+        project.store._writer = None
+
+
+def test_doctor_finds_codings_on_a_deleted_or_missing_code(tiny_project):
+    alpha, hope, rids = two_codes(tiny_project)
+    _raw_coding(tiny_project, "no-such-code", rids[2])
+    up = doctor.check(tiny_project)
+    assert any("code that does not exist" in f.what for f in up.findings), up.lines()
+    # 'alpha' deleted by a process that died before it could do anything else: its coding is
+    # left on a deleted code in the files (the next writable open resolves it)
+    b = Project.open(tiny_project)
+    b.store.commit([{"s": b.store.new_stamp(), "k": "code", "i": alpha, "f": {"deleted": True},
+                     "p": {"deleted": b.code(alpha).stamp_of("deleted")}}], "bea")
+    b.store._writer.close()
+    b.store._writer = None
+    up = doctor.check(tiny_project)
+    found = [f for f in up.findings if "deleted code" in f.what]
+    assert found and "1 coding" in found[0].what and found[0].level == doctor.WARNING, up.lines()

@@ -146,25 +146,44 @@ def _check_references(directory: Path, up: Checkup) -> None:
     from .project import Project, name_key
 
     try:
-        project = Project.open(directory, readonly=True)
+        # as the files hold it: what concurrent changes left behind is found, not repaired
+        project = Project.open(directory, readonly=True, repair=False)
     except Exception as exc:  # noqa: BLE001 - reported, not raised
         up.add(PROBLEM, f"the project does not open: {exc}")
         return
     try:
+        from .repairs import FOLLOW, REVIVE, resolve_code
+
         codes = {c.id: c for c in project.state.table("code").values()}
-        dangling = hashes = 0
+        dangling = hashes = no_code = 0
+        on_deleted: dict[str, int] = {}
         for c in project.state.table("coding").values():
             if c.deleted:
                 continue
             r = project.responses.get(c.response_id)
-            if r is None or c.code_id not in codes:
+            if c.code_id not in codes:
+                no_code += 1
+            elif codes[c.code_id].deleted:
+                action, target = resolve_code(codes, c.code_id)
+                what = (f"moved to {codes[target].name!r}, the code it was merged into"
+                        if action == FOLLOW else f"{codes[c.code_id].name!r} brought back"
+                        if action == REVIVE else "left until the code it was merged into arrives")
+                on_deleted[what] = on_deleted.get(what, 0) + 1
+            elif r is None:
                 dangling += 1
             elif c.text_hash and c.text_hash != r.hash:
                 hashes += 1
             elif not (0 <= c.start < c.end <= len(r.text)):
                 dangling += 1
+        if no_code:
+            up.add(WARNING, f"{no_code} coding(s) point at a code that does not exist (deleted by "
+                   "hand, or a copy still arriving); they are not shown",
+                   "if a synced copy is still arriving, wait for it; else restore the code from a backup")
+        for what, n in sorted(on_deleted.items()):
+            up.add(WARNING, f"{n} coding(s) on a deleted code, made while it was merged or deleted "
+                   f"elsewhere: {what} when the project is next opened")
         if dangling:
-            up.add(WARNING, f"{dangling} coding(s) point to an answer or code that is missing or to "
+            up.add(WARNING, f"{dangling} coding(s) point to an answer that is missing or to "
                    "characters outside the answer; they are not shown")
         if hashes:
             up.add(WARNING, f"{hashes} coding(s) were made on a different text of their answer")

@@ -268,10 +268,14 @@ class Entity:
 
 
 class Code(Entity):
+    """``merged_into``: set with ``deleted`` when the code is merged into another, so a coding
+    made meanwhile elsewhere can follow it (see :mod:`tuiqa.repairs`)."""
+
     KIND = "code"
-    FIELDS = ("name", "kind", "description", "colour", "created_by", "parked", "deleted")
+    FIELDS = ("name", "kind", "description", "colour", "created_by", "parked", "deleted",
+              "merged_into")
     DEFAULTS = {"kind": SEMANTIC, "description": "", "colour": "", "created_by": "",
-                "parked": False, "deleted": False}
+                "parked": False, "deleted": False, "merged_into": None}
     REQUIRED = ("name",)
     __slots__ = FIELDS
 

@@ -151,14 +151,20 @@ class Change:
         return bool(self.ops)
 
 
-def build_bulk_indexes(entities: dict[str, dict[str, Entity]]):
-    """(codings by response, by code, count per coder, done responses per coder) from the tables.
+def build_bulk_indexes(entities: dict[str, dict[str, Entity]],
+                       codes: dict[str, Entity] | None = None):
+    """(codings by response, by code, count per coder, done responses per coder, ids of codings
+    on a deleted or missing code) from the tables (``codes``: the code table, if not in them).
 
     A pure function of the tables, so it can run off the main thread on fresh tables.
     """
     by_response: dict[str, dict[str, Coding]] = defaultdict(dict)
     by_code: dict[str, dict[str, Coding]] = defaultdict(dict)
     counts: dict[str, int] = defaultdict(int)
+    if codes is None:
+        codes = entities.get("code") or {}
+    live = {ident for ident, code in codes.items() if not code.deleted}  # type: ignore[attr-defined]
+    orphans: list[str] = []
     for c in (entities.get("coding") or {}).values():
         if c.deleted or c.response_id is None or c.code_id is None or c.coder is None \
                 or c.start is None or c.end is None:  # type: ignore[attr-defined]
@@ -166,11 +172,13 @@ def build_bulk_indexes(entities: dict[str, dict[str, Entity]]):
         by_response[c.response_id][c.id] = c  # type: ignore[attr-defined]
         by_code[c.code_id][c.id] = c  # type: ignore[attr-defined]
         counts[c.coder] += 1  # type: ignore[attr-defined]
+        if c.code_id not in live:  # type: ignore[attr-defined]
+            orphans.append(c.id)
     done: dict[str, set[str]] = defaultdict(set)
     for s in (entities.get("status") or {}).values():
         if s.done and s.coder and s.response_id:  # type: ignore[attr-defined]
             done[s.coder].add(s.response_id)  # type: ignore[attr-defined]
-    return by_response, by_code, counts, done
+    return by_response, by_code, counts, done, orphans
 
 
 class Project:
@@ -183,6 +191,7 @@ class Project:
         self.generation = 0
         self._partial = None
         self._loader = None
+        self.repair = True
         self._attach()
         self._rebuild_indexes()
 
@@ -194,15 +203,20 @@ class Project:
     # -- opening -----------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, directory: Path | str, *, lazy: bool = False, readonly: bool = False) -> Project:
+    def open(cls, directory: Path | str, *, lazy: bool = False, readonly: bool = False,
+             repair: bool = True) -> Project:
         """Open a project. ``lazy`` (the app): with a valid cache, what the first screen needs is
         ready at once and the bulk of the codings is decoded on a background thread; anything
-        that needs all of them (a change, a search across codes) waits for it to finish."""
+        that needs all of them (a change, a search across codes) waits for it to finish.
+        ``repair=False`` leaves what concurrent changes left behind as it is in the files
+        (see :mod:`tuiqa.repairs`; for ``doctor``); otherwise it is repaired (read-only: in
+        memory only)."""
         project = cls.__new__(cls)
         project.state = State()
         project.generation = 0
         project._partial = None
         project._loader = None
+        project.repair = repair
         project._reset_indexes()
         project._attach()
         project.store = ProjectStore.open(Path(directory), project.state, lazy=lazy,
@@ -210,6 +224,8 @@ class Project:
         project.dir = project.store.dir
         if project.store.pending is not None:
             project._start_lazy()
+        else:
+            project.resolve_orphans()
         return project
 
     def _start_lazy(self) -> None:
@@ -222,13 +238,14 @@ class Project:
             self.done[coder] = set(rids)
         self._partial = (cached, cached.where(), {})
         result: dict[str, Any] = {}
+        codes = dict(self.state.table("code"))  # nothing changes them until the swap
 
         def decode() -> None:
             try:
                 tables: dict[str, dict[str, Entity]] = {}
                 cached.load_bulk(tables)
                 result["tables"] = tables
-                result["indexes"] = build_bulk_indexes(tables)
+                result["indexes"] = build_bulk_indexes(tables, codes)
                 for response in list(self.state.responses.values()):
                     response.text  # decode the remaining answer texts now, not on a keystroke
             except Exception as exc:  # a damaged cache: the main thread reads the files instead
@@ -294,13 +311,15 @@ class Project:
         tables = result["tables"]
         for kind, table in tables.items():
             self.state.entities[kind] = table
-        by_response, by_code, counts, done = result["indexes"]
+        by_response, by_code, counts, done, orphans = result["indexes"]
         self.codings_by_response = by_response
         self._by_code = by_code
         self.coder_counts = counts
         self.done = done
+        self._suspects.update(orphans)
         self.generation += 1
         gc.freeze()
+        self.resolve_orphans()
 
     def _whole(self) -> None:
         if self.store.pending is not None:
@@ -332,13 +351,16 @@ class Project:
         self.done: dict[str, set[str]] = defaultdict(set)  # coder -> response ids
         self.memos_by_target: dict[tuple[str, str], dict[str, Memo]] = defaultdict(dict)
         self.coder_counts: dict[str, int] = defaultdict(int)
+        #: codings that may be on a deleted or missing code (see resolve_orphans)
+        self._suspects: set[str] = set()
         self.generation += 1
 
     def _rebuild_indexes(self) -> None:
         """Build every index from the state in one pass (after a load)."""
         self._reset_indexes()
-        self.codings_by_response, self._by_code, self.coder_counts, self.done = \
+        self.codings_by_response, self._by_code, self.coder_counts, self.done, orphans = \
             build_bulk_indexes(self.state.entities)
+        self._suspects.update(orphans)
         for kind in ("code", "memo"):
             for obj in self.state.table(kind).values():
                 self._on_change(kind, obj, None)
@@ -370,7 +392,13 @@ class Project:
         self.generation += 1
         if kind == "coding":
             self._index_coding(obj, before)  # type: ignore[arg-type]
+            if not obj.deleted:  # type: ignore[attr-defined]
+                code = self.state.table("code").get(obj.code_id)  # type: ignore[attr-defined]
+                if code is None or code.deleted:  # type: ignore[attr-defined]
+                    self._suspects.add(obj.id)
         elif kind == "code":
+            if obj.deleted and (before is None or not before.get("deleted")):  # type: ignore[attr-defined]
+                self._suspects.update(self._codings_of_code(obj.id))
             if before is not None and not before.get("deleted") and before.get("name"):
                 key = name_key(before["name"])
                 if self.code_names.get(key) == obj.id:
@@ -387,6 +415,48 @@ class Project:
                 self.memos_by_target[(before["target_kind"], before["target_id"])].pop(obj.id, None)
             if not obj.deleted and obj.is_complete():  # type: ignore[attr-defined]
                 self.memos_by_target[(obj.target_kind, obj.target_id)][obj.id] = obj  # type: ignore[attr-defined]
+
+    def _codings_of_code(self, code_id: str) -> list[str]:
+        """Ids of a code's active codings (without waiting for a lazy open: its state is
+        not changing while it loads)."""
+        if self._by_code is not None:
+            return list(self._by_code.get(code_id, ()))
+        return [c.id for per in self.codings_by_response.values() for c in per.values()
+                if c.code_id == code_id]
+
+    def resolve_orphans(self) -> int:
+        """Repair codings left on a deleted or missing code by concurrent changes (see
+        :mod:`tuiqa.repairs`): written as one change, or only in memory when read-only.
+        Returns how many repairs were made."""
+        if not self._suspects or not self.repair or self.store.pending is not None:
+            return 0
+        from . import repairs
+
+        table = self.state.table("coding")
+        suspects = [table[i] for i in sorted(self._suspects) if i in table]
+        self._suspects = set()
+        ops = repairs.plan(suspects, self.state.table("code"), self.codings_by_response)
+        if not ops:
+            return 0
+        if self.store.readonly:
+            self.state.apply_all(ops)
+        else:
+            from .session import default_coder
+
+            coder = self.store.coder or default_coder()
+            conflicts = self.store.commit(ops, coder)
+            if conflicts:
+                self.record_conflicts(conflicts, coder)
+        self._suspects.clear()  # what the repairs themselves touched is repaired
+        return len(ops)
+
+    def orphans(self) -> list[Coding]:
+        """Active codings whose code is deleted or missing (none after :meth:`resolve_orphans`,
+        except those waiting for a code still to arrive)."""
+        from .repairs import is_orphan
+
+        codes = self.state.table("code")
+        return [c for c in self.all_codings() if is_orphan(c, codes)]
 
     def _index_coding(self, c: Coding, before: dict[str, Any] | None) -> None:
         by_code = self._by_code
@@ -532,12 +602,15 @@ class Project:
         conflicts = self.store.commit(change.ops, coder)
         if conflicts:
             self.record_conflicts(conflicts, coder)
+        self.resolve_orphans()
         return UndoRecord(change.label, change.items)
 
     def refresh(self, coder: str = "") -> RefreshResult:
         result = self.store.refresh()
         if result.conflicts and coder:
             self.record_conflicts(result.conflicts, coder)
+        if self.resolve_orphans():
+            result.changed_kinds.add("coding")
         return result
 
     def record_conflicts(self, conflicts: Iterable[ConflictInfo], coder: str) -> None:

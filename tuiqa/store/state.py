@@ -30,6 +30,7 @@ from ..model import (
     Question,
     Response,
 )
+from .stamps import is_derived
 
 HISTORY_LIMIT = 16
 
@@ -149,7 +150,7 @@ class State:
                 continue
             current = getattr(obj, name)
             seen = _ancestors(prevs, name)
-            quiet = name in cls.QUIET
+            quiet = name in cls.QUIET or is_derived(stamp) or is_derived(head)
             if stamp > head:
                 if head and head not in seen and current != value and not quiet:
                     conflicts.append(ConflictInfo(kind, ident, name, value, current, stamp, head, ""))

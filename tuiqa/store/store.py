@@ -663,6 +663,11 @@ class ProjectStore:
                 pass
 
     @property
+    def coder(self) -> str:
+        """Who this session's journal is written for ("" before its first change)."""
+        return self._coder
+
+    @property
     def has_session(self) -> bool:
         return self._writer is not None
 
