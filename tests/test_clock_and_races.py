@@ -250,3 +250,31 @@ def test_doctor_finds_codings_on_a_deleted_or_missing_code(tiny_project):
     up = doctor.check(tiny_project)
     found = [f for f in up.findings if "deleted code" in f.what]
     assert found and "1 coding" in found[0].what and found[0].level == doctor.WARNING, up.lines()
+
+
+# -- 4. folding racing a session that ends ---------------------------------------------------
+
+
+def test_a_session_that_ends_while_journals_are_folded_loses_nothing(tiny_project):
+    """Folding read the journals, then listed the dead ones: a session that appended and exited
+    in between was archived at the old offset, its last change kept only in backups/torn-*."""
+    cid = make_code(tiny_project)
+    other = Project.open(tiny_project)  # bea's session, alive
+    Session(other, "bea").rename_code(cid, "first")
+    folder = Project.open(tiny_project)
+    Session(folder, "ann").toggle_done(first_response(folder).id)
+    real = folder.store._catch_up
+
+    def racing(*args, **kwargs):
+        out = real(*args, **kwargs)
+        if other.store.has_session:  # bea renames once more and her process ends, just now
+            Session(other, "bea").rename_code(cid, "last")
+            other.store._writer.close()
+            other.store._writer = None
+        return out
+
+    folder.store._catch_up = racing
+    folder.close()  # folds the journals of sessions that have ended
+    with Project.open(tiny_project) as project:
+        assert project.code(cid).name == "last"
+        assert project.is_done(first_response(project).id, "ann")

@@ -557,11 +557,15 @@ class ProjectStore:
 
     def _compact_locked(self) -> None:
         self.complete()
+        # Which sessions have ended is settled first, then their journals are read to the end:
+        # an ended session appends nothing more, so what is archived below is exactly what was
+        # read. (Listed after the reading, a session that appended and ended in between was
+        # archived with its last change unread.)
+        dead = self._dead_journals()
         if _identity(self.data_path) != self._data_ident or _identity(self.survey_path) != self._survey_ident:
             self._load_locked()
         else:
             self._catch_up()
-        dead = self._dead_journals()
         own = self._writer
         if own is not None:
             self._offsets[own.name] = own.size
