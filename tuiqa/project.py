@@ -623,7 +623,7 @@ class Project:
                 continue
             change.create(Conflict, ident, kind=c.kind, target_id=c.target_id, field=c.field,
                           kept=c.kept, lost=c.lost, lost_stamp=c.lost_stamp, lost_by=c.lost_by,
-                          kept_by="", seen_by=[])
+                          kept_by=c.kept_by, seen_by=[])
         if change.ops:
             self.store.commit(change.ops, coder)
 

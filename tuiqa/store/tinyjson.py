@@ -85,13 +85,19 @@ def iter_docs(data: bytes) -> Iterator[tuple[str, dict[str, Any]]]:
     :class:`NotStreamable` as soon as a line does not fit the layout (a file edited by hand or
     written by TinyDB's own storage), so the caller can fall back to :func:`decode_file`.
     """
+    return iter_line_docs(data.split(b"\n"))
+
+
+def iter_line_docs(lines: Iterable[bytes]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """:func:`iter_docs` over lines (without their newlines), e.g. read one by one from a file
+    to stop after the first tables."""
     loads = orjson.loads
-    lines = data.split(b"\n")
-    if not lines or lines[0] != b"{":
+    lines = iter(lines)
+    if next(lines, None) != b"{":
         raise NotStreamable("first line")
     table: str | None = None
     closed = False
-    for line in lines[1:]:
+    for line in lines:
         if table is not None:
             if line[:1] == b'"':  # a document: "<doc id>": {...} with an optional comma
                 cut = line.find(b'": {')
