@@ -44,9 +44,9 @@ def clock_ahead(monkeypatch):
 
 
 def _drop_caches(directory: Path) -> None:
-    from tuiqa.store.cache import remove_cache
+    from .machines import drop_cache
 
-    remove_cache(directory)
+    drop_cache(directory)
 
 
 # -- 1. the clock -----------------------------------------------------------------------------

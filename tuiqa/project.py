@@ -302,11 +302,9 @@ class Project:
         self._partial = None
         self.store.pending = None
         if "error" in result:
-            from .store.files import file_lock
-
-            with file_lock(self.store.lock_path, exclusive=False):
-                self.store._load_locked()
+            self.store.reload()
             self.store.cache_stale = True
+            self.store._extra = None  # the files were read whole
             return
         tables = result["tables"]
         for kind, table in tables.items():
@@ -614,16 +612,16 @@ class Project:
         return result
 
     def record_conflicts(self, conflicts: Iterable[ConflictInfo], coder: str) -> None:
+        from .store.state import conflict_fields, conflict_id
+
         change = self.change("record conflicts")
         for c in conflicts:
             if c.kind == "conflict":
                 continue
-            ident = derived_id("conflict", c.kind, c.target_id, c.field, c.lost_stamp)
+            ident = conflict_id(c)
             if change.exists("conflict", ident):
                 continue
-            change.create(Conflict, ident, kind=c.kind, target_id=c.target_id, field=c.field,
-                          kept=c.kept, lost=c.lost, lost_stamp=c.lost_stamp, lost_by=c.lost_by,
-                          kept_by=c.kept_by, seen_by=[])
+            change.create(Conflict, ident, **conflict_fields(c))
         if change.ops:
             self.store.commit(change.ops, coder)
 

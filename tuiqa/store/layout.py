@@ -40,6 +40,8 @@ BACKUP_DIR = "backups"
 ABOUT_FILE = "about.json"
 LOCK_FILE = ".lock"
 ARCHIVE_DIR = "journals"  # under backups/: own journals already folded into data.json
+LEGACY_DATA = "data.json"  # schema 1, at the top of the folder
+LEGACY_SURVEY = "survey.json"
 
 #: Exactly what tuiqa names its journals: ``<13-digit ms>-<8 hex session>.jsonl``.
 JOURNAL_NAME = re.compile(r"^\d{13}-[0-9a-f]{8}\.jsonl$")
@@ -103,6 +105,8 @@ class Scan:
     #: schema-1 files still at the top of a schema-2 project (an older tuiqa, or a half-done
     #: migration): their journals are read like another machine's
     legacy_journals: list[Path] = field(default_factory=list)
+    legacy_data: Path | None = None
+    legacy_survey: Path | None = None
 
 
 def _listdir(path: Path) -> list[Path]:
@@ -162,4 +166,8 @@ def scan(directory: Path, own: str | None = None) -> Scan:
     for path in _listdir(directory):
         if path.is_file() and conflict_base(path.name) is not None:
             found.conflicted.append(path)
+        elif path.name == LEGACY_DATA and path.is_file():
+            found.legacy_data = path
+        elif path.name == LEGACY_SURVEY and path.is_file():
+            found.legacy_survey = path
     return found

@@ -408,6 +408,19 @@ def entity_ops(obj: Entity, known: Entity | None = None, fields: dict[str, Any] 
     return ops
 
 
+def conflict_id(c: ConflictInfo) -> str:
+    """One record per lost change, the same on every machine that finds it."""
+    from ..model import derived_id
+
+    return derived_id("conflict", c.kind, c.target_id, c.field, c.lost_stamp)
+
+
+def conflict_fields(c: ConflictInfo) -> dict[str, Any]:
+    return {"kind": c.kind, "target_id": c.target_id, "field": c.field, "kept": c.kept,
+            "lost": c.lost, "lost_stamp": c.lost_stamp, "lost_by": c.lost_by,
+            "kept_by": c.kept_by, "seen_by": []}
+
+
 def field_history(obj: Entity) -> dict[str, list[str]]:
     """Every field's known stamps (for merging one project into another)."""
     return {name: obj.history_of(name) for name in obj.FIELDS}
