@@ -197,6 +197,10 @@ def main(argv=None) -> int:
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "tuiqa"), str(HERE)],
                    check=True, stdout=subprocess.DEVNULL)
     work = Path(tempfile.mkdtemp(prefix="tuiqa-bench-"))
+    # This machine's identity and its caches of the generated projects live in the work folder
+    # (the probes, started from here, inherit them), never in the user's own folders.
+    os.environ["XDG_DATA_HOME"] = str(work / "xdg-data")
+    os.environ["XDG_CACHE_HOME"] = str(work / "xdg-cache")
     results: dict[str, float | int | str] = {"size": "quick" if args.quick else "full"}
     try:
         rng = random.Random(1)
