@@ -41,8 +41,8 @@ class Arrivals:
         key = (machine, coder)
         counter = self.counts.setdefault(key, Counter())
         for op in ops:
-            if op.get("k") == "conflict":
-                continue
+            if op.get("k") in ("conflict", "coderpref"):
+                continue  # records of conflicts, and a coder's own preferences: not work
             counter[describe(op)] += 1
         if session:
             self.sessions.setdefault(key, set()).add(session)

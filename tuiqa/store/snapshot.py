@@ -153,7 +153,13 @@ def _take(state: State, table: str, docs, small, out: Loaded, first: bool, bulk:
             out.conflicts.extend(conflicts)
             out.applied.extend(applied)
     else:
+        docs = list(docs)
         small.setdefault(table, []).extend(docs)
+        if table == SESSIONS_TABLE:  # before the entities: their changes are attributed by it
+            for d in docs:
+                if isinstance(d, dict) and d.get("session") and d["session"] not in state.sessions:
+                    state.sessions[str(d["session"])] = {k: str(v) for k, v in d.items()
+                                                         if k != "session"}
 
 
 def write(path: Path, state: State, *, vv: dict[str, int], imports: set[str], machine: str,

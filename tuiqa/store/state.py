@@ -167,7 +167,7 @@ class State:
                         obj._fh = {}
                     obj._fh[name] = _merge_hist(hist, seen)  # what it had seen, known now too
                 continue
-            quiet = name in cls.QUIET or is_derived(stamp) or is_derived(head)
+            quiet = name in cls.QUIET or name == "created_by" or is_derived(stamp) or is_derived(head)
             if stamp > head:
                 if head and head not in seen and current != value and not quiet:
                     conflicts.append(ConflictInfo(kind, ident, name, value, current, stamp, head,
