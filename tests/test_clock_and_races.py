@@ -278,3 +278,27 @@ def test_a_session_that_ends_while_journals_are_folded_loses_nothing(tiny_projec
     with Project.open(tiny_project) as project:
         assert project.code(cid).name == "last"
         assert project.is_done(first_response(project).id, "ann")
+
+
+def test_a_deleted_code_is_not_brought_back_beside_a_new_one_of_its_name(tiny_project):
+    """Deleted, then a new code of the same name made elsewhere: a coding made meanwhile on
+    the deleted one goes to the code that has its name now (two codes never share a name)."""
+    from tuiqa.model import Code, new_id
+
+    alpha, hope, rids = two_codes(tiny_project)
+    a, b = Project.open(tiny_project), Project.open(tiny_project)
+    Session(b, "bea").delete_code(alpha)
+    change = b.change("a new alpha")
+    fresh = change.create(Code, new_id(), name="Alpha", created_by="bea")
+    b.commit(change, "bea")
+    r = a.responses[rids[2]]
+    Session(a, "ann").apply_codes(r.id, 0, len(r.text), [alpha])
+    a.refresh("ann")
+    b.refresh("bea")
+    for p in (a, b):
+        assert orphans(p) == []
+        assert p.code(alpha).deleted
+        assert [c.coder for c in p.all_codings() if c.code_id == fresh] == ["ann"]
+        assert [c.name for c in p.codes()].count("Alpha") == 1
+    a.close()
+    b.close()

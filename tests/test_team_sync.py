@@ -348,3 +348,26 @@ def test_status_says_what_has_arrived_from_whom(two, tmp_path, capsys):
     before = files_of(laptop)
     cli(capsys, "status", laptop)
     assert files_of(laptop) == before
+
+
+async def test_the_app_shows_what_arrives_from_another_machine(two, tmp_path):
+    """A colleague's work arriving in the synced folder appears in the open app, with a notice
+    saying what came from whom, without reopening."""
+    from tuiqa.ui.app import TuiqaApp
+
+    laptop, server = two
+    project = Project.open(laptop, lazy=True)
+    app = TuiqaApp(project, Session(project, "ann"), refresh_seconds=0, welcome=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        with machine(tmp_path, "server") as srv:
+            with Project.open(server) as p:
+                code(p, "bea", "from the server")
+                code(p, "bea", "and more", 1)
+        copy_machine(server, laptop, srv)
+        app.poll_project()
+        await pilot.pause()
+        assert project.code_by_name("from the server") is not None
+        notes = [n.message for n in app._notifications]
+        assert any("Arrived" in m and "from bea" in m and "2 codings" in m for m in notes), notes
+    project.close()

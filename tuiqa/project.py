@@ -31,7 +31,7 @@ from .model import (
     derived_id,
     new_id,
 )
-from .store.cache import make_entity
+from .store.cache import clone, make_entity
 from .store.state import ConflictInfo, State
 from .store.store import ProjectError, ProjectStore, RefreshResult
 from .text import snap_span
@@ -239,13 +239,28 @@ class Project:
         self._partial = (cached, cached.where(), {})
         result: dict[str, Any] = {}
         codes = dict(self.state.table("code"))  # nothing changes them until the swap
+        extra = self.store.take_extra()
+        if extra is not None:
+            # What arrived since the cache was written (other machines' snapshots and journal
+            # lines) is read in on the loading thread too, into a state of its own: copies of
+            # the small tables the first screen is using, and the freshly decoded bulk.
+            detached = State()
+            detached.entities = {kind: {i: clone(o) for i, o in table.items()}
+                                 for kind, table in self.state.entities.items()}
+            detached.sessions = dict(self.state.sessions)
+            detached.unknown_ops = list(self.state.unknown_ops)
 
         def decode() -> None:
             try:
                 tables: dict[str, dict[str, Entity]] = {}
                 cached.load_bulk(tables)
+                if extra is not None:
+                    detached.entities.update(tables)
+                    result["caught"] = self.store.read_extra(detached, extra)
+                    result["detached"] = detached
+                    tables = detached.entities
                 result["tables"] = tables
-                result["indexes"] = build_bulk_indexes(tables, codes)
+                result["indexes"] = build_bulk_indexes(tables, tables.get("code") or codes)
                 for response in list(self.state.responses.values()):
                     response.text  # decode the remaining answer texts now, not on a keystroke
             except Exception as exc:  # a damaged cache: the main thread reads the files instead
@@ -304,11 +319,19 @@ class Project:
         if "error" in result:
             self.store.reload()
             self.store.cache_stale = True
-            self.store._extra = None  # the files were read whole
             return
         tables = result["tables"]
         for kind, table in tables.items():
             self.state.entities[kind] = table
+        if "caught" in result:
+            detached = result["detached"]
+            self.state.sessions = detached.sessions
+            self.state.unknown_ops = detached.unknown_ops
+            self.store.take(result["caught"])
+            self.code_names, self.memos_by_target = {}, defaultdict(dict)
+            for kind in ("code", "memo"):  # the small tables are new objects now
+                for obj in self.state.table(kind).values():
+                    self._on_change(kind, obj, None)
         by_response, by_code, counts, done, orphans = result["indexes"]
         self.codings_by_response = by_response
         self._by_code = by_code
@@ -605,11 +628,22 @@ class Project:
 
     def refresh(self, coder: str = "") -> RefreshResult:
         result = self.store.refresh()
+        if coder and not self.store.readonly and self.store.unrecorded:
+            self.store.record_unrecorded(coder)  # found when opening
         if result.conflicts and coder:
             self.record_conflicts(result.conflicts, coder)
         if self.resolve_orphans():
             result.changed_kinds.add("coding")
         return result
+
+    def arrival_notes(self, result: RefreshResult | None = None) -> list[str]:
+        """What arrived from other machines (since opening, or in ``result``), in words, for a
+        notice: "2 sessions from bea (41 codings, 2 renames)". Changes from this machine's
+        other sessions (a colleague on the same server) are not announced, as before."""
+        arrived = result.arrivals if result is not None else self.store.arrived
+        if result is None:
+            self.store.arrived = type(arrived)()
+        return arrived.without(self.store.machine).phrases()
 
     def record_conflicts(self, conflicts: Iterable[ConflictInfo], coder: str) -> None:
         from .store.state import conflict_fields, conflict_id

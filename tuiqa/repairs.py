@@ -52,7 +52,10 @@ def resolve_code(codes: dict[str, Entity], code_id: str) -> tuple[str, str | Non
     while True:
         nxt = getattr(current, "merged_into", None)
         if not nxt or nxt in seen:
-            return REVIVE, code_id  # deleted outright (or merges in a circle): bring it back
+            # deleted outright (or merges in a circle): bring it back, unless a code in use
+            # has its name now (made since, elsewhere): then that is the code it names
+            twin = _live_namesake(codes, code)
+            return (FOLLOW, twin) if twin else (REVIVE, code_id)
         target = codes.get(nxt)
         if target is None:
             return WAIT, None
@@ -60,6 +63,18 @@ def resolve_code(codes: dict[str, Entity], code_id: str) -> tuple[str, str | Non
             return FOLLOW, nxt
         seen.add(nxt)
         current = target
+
+
+def _live_namesake(codes: dict[str, Entity], code: Entity) -> str | None:
+    from .project import name_key
+
+    name = getattr(code, "name", None)
+    if not name:
+        return None
+    key = name_key(name)
+    same = sorted(i for i, c in codes.items() if i != code.id and not c.deleted  # type: ignore[attr-defined]
+                  and getattr(c, "name", None) and name_key(c.name) == key)  # type: ignore[attr-defined]
+    return same[0] if same else None
 
 
 def is_orphan(coding: Entity, codes: dict[str, Entity]) -> bool:

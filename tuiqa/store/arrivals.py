@@ -53,6 +53,13 @@ class Arrivals:
         for key, tags in other.sessions.items():
             self.sessions.setdefault(key, set()).update(tags)
 
+    def without(self, machine: str | None) -> Arrivals:
+        """Only what came from other machines than ``machine``."""
+        out = Arrivals()
+        out.counts = {k: v for k, v in self.counts.items() if k[0] != machine}
+        out.sessions = {k: v for k, v in self.sessions.items() if k[0] != machine}
+        return out
+
     def __bool__(self) -> bool:
         return any(sum(c.values()) for c in self.counts.values())
 

@@ -69,6 +69,14 @@ def _rows(objs) -> list[tuple]:
     return [_row(o) for o in objs]
 
 
+def clone(obj: Entity) -> Entity:
+    """A copy of an entity that shares nothing a change could touch."""
+    copy = make_entity(type(obj), _row(obj))
+    if copy._fh is not None:
+        copy._fh = dict(copy._fh)
+    return copy
+
+
 def make_entity(cls: type[Entity], row: tuple) -> Entity:
     obj = object.__new__(cls)
     obj.id, obj._s, obj._fh = row[0], row[1], row[2]

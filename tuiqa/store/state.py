@@ -252,6 +252,7 @@ class State:
             theirs = make(doc, canon)
             if mine is None and bulk:
                 table[theirs.id] = theirs
+                applied.append({"s": theirs.updated, "k": kind, "i": theirs.id, "f": {}})
                 continue
             ops = entity_ops(theirs, mine)
             for op in ops:

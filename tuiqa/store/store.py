@@ -97,6 +97,21 @@ class _Extra:
     journals: bool
 
 
+@dataclass
+class Caught:
+    """What reading the extra sources into a state found (applied to the store with
+    :meth:`ProjectStore.take`, on the thread that owns it)."""
+
+    vv: dict[str, int]
+    snapshots: dict[str, tuple[Any, dict[str, int], list[str]]] = field(default_factory=dict)
+    foreign: dict[str, Any] = field(default_factory=dict)
+    conflicts: list[ConflictInfo] = field(default_factory=list)
+    arrivals: Arrivals = field(default_factory=Arrivals)
+    warnings: list[str] = field(default_factory=list)
+    latest: str = ""
+    absorbed: bool = False
+
+
 def is_project(directory: Path) -> bool:
     return (directory / META_FILE).is_file()
 
@@ -568,34 +583,87 @@ class ProjectStore:
                 gc.enable()
         if not lazy:
             gc.freeze()
-            self.apply_extra()
 
     def _load_bulk_or_files(self, cached: Cached) -> None:
-        """Finish a load from the cache; if any part of it fails to decode, read the files."""
+        """Finish a load from the cache; if any part of it fails to decode, read the files.
+        What arrived since the cache was written is read in before the indexes are built."""
         try:
             cached.load_bulk(self.state.entities)
         except (ValueError, EOFError, TypeError, KeyError, IndexError, OSError):
             cached.close()
             self.reload()
             self.cache_stale = True
+            self._extra = None
             return
+        extra, self._extra = self._extra, None
+        if extra is not None:
+            self.take(self.read_extra(self.state, extra))
         self.state.end_load()
 
-    def apply_extra(self) -> None:
-        """Read what arrived since the cache was written (once the state is whole)."""
+    def take_extra(self) -> _Extra | None:
+        """What a lazy open still has to read on top of the cache (for the thread that decodes
+        it: :meth:`read_extra` on a state of its own, then :meth:`take` here)."""
         extra, self._extra = self._extra, None
-        if extra is None:
-            return
-        found = L.scan(self.dir, self.machine)
-        arrivals = Arrivals()
+        return extra
+
+    def read_extra(self, state: State, extra: _Extra) -> Caught:
+        """Read the snapshots and journal lines a cache did not hold into ``state`` (taken as
+        they are where ``state`` lacks an entity: call before its indexes are built). Touches
+        nothing of this store's but what is returned: safe on another thread with a state of
+        its own."""
+        caught = Caught(vv=dict(self.vv))
         for path, head in extra.snapshots:
-            _, conflicts = self._absorb(path, head, arrivals, [])
-            self.unrecorded.extend(conflicts)
-            self.cache_stale = True
+            ident = file_ident(path)
+            try:
+                loaded = snap.load(path, state, first=False, bulk=True)
+            except FileNotFoundError:
+                continue
+            except snap.SnapshotDamaged as exc:
+                caught.warnings.append(f"{self._rel(path)} cannot be read ({exc.detail}); it is "
+                                       "skipped (another machine's file, perhaps still arriving)")
+                continue
+            caught.absorbed = True
+            _max_into(caught.vv, head.vv)
+            caught.snapshots[self._rel(path)] = (ident, head.vv, sorted(head.imports))
+            for name, docs in loaded.foreign.items():
+                caught.foreign.setdefault(name, docs)
+            known = {f"{op.get('s')}/{op.get('i')}" for op in state.unknown_ops}
+            state.unknown_ops.extend(op for op in loaded.head.unknown
+                                     if f"{op.get('s')}/{op.get('i')}" not in known)
+            caught.conflicts.extend(loaded.conflicts)
+            self._count(state, loaded.applied, caught.arrivals)
+            if loaded.applied:
+                caught.latest = max(caught.latest, max(op["s"] for op in loaded.applied))
         if extra.journals:
-            _, conflicts = self._catch_up(found, include_own=True, arrivals=arrivals)
-            self.unrecorded.extend(conflicts)
-        self.arrived.merge(arrivals)
+            found = L.scan(self.dir, self.machine)
+            _, conflicts = self._catch_up(found, include_own=True, arrivals=caught.arrivals,
+                                          warnings=caught.warnings, state=state, vv=caught.vv)
+            caught.conflicts.extend(conflicts)
+        return caught
+
+    def take(self, caught: Caught) -> None:
+        """Apply what :meth:`read_extra` found to this store (on the thread that owns it)."""
+        self.vv = caught.vv
+        self._snapshots.update(caught.snapshots)
+        for name, docs in caught.foreign.items():
+            self._foreign_tables.setdefault(name, docs)
+        self.unrecorded.extend(caught.conflicts)
+        self.arrived.merge(caught.arrivals)
+        for warning in caught.warnings:
+            self._warn_once(warning, warning)
+        if caught.latest:
+            self.clock.observe(caught.latest)
+        if caught.absorbed:
+            self.cache_stale = True
+
+    def _count(self, state: State, ops: list[dict[str, Any]], arrivals: Arrivals) -> None:
+        """Count changes read from a snapshot, by the session that made each."""
+        by_session: dict[str, list[dict[str, Any]]] = {}
+        for op in ops:
+            by_session.setdefault(_tag_of(op["s"]), []).append(op)
+        for tag, group in by_session.items():
+            info = state.sessions.get(tag, {})
+            arrivals.add(info.get("machine", ""), info.get("coder", ""), tag, group)
 
     def reload(self) -> None:
         """Read everything again from the files (a damaged cache; a restore)."""
@@ -608,8 +676,6 @@ class ProjectStore:
         if self.pending is not None:  # nobody took it over: decode here
             cached, self.pending = self.pending, None
             self._load_bulk_or_files(cached)
-        if self._extra is not None:
-            self.apply_extra()
 
     def _load_v1(self) -> None:
         """A schema-1 copy opened to read: read in memory, nothing written."""
@@ -632,19 +698,22 @@ class ProjectStore:
     # -- reading what others wrote -----------------------------------------------------------
 
     def _catch_up(self, found: L.Scan, *, include_own: bool = False,
-                  arrivals: Arrivals | None = None,
-                  warnings: list[str] | None = None) -> tuple[set[str], list[ConflictInfo]]:
+                  arrivals: Arrivals | None = None, warnings: list[str] | None = None,
+                  state: State | None = None,
+                  vv: dict[str, int] | None = None) -> tuple[set[str], list[ConflictInfo]]:
         """Read what every journal holds past what the state holds; apply it in stamp order.
 
         ``include_own``: this session's own journal too (after a (re)load, which read only what
         some fold had put in a snapshot)."""
+        st = self.state if state is None else state
+        vv = self.vv if vv is None else vv
         own = None if include_own or self._writer is None else \
             L.journal_key(self.machine or "", self._writer.path)
         batch: list[tuple[str, dict[str, Any], str, str, str]] = []
         for machine, key, path in self._journal_sources(found):
             if key == own:
                 continue
-            offset = self.vv.get(key, 0)
+            offset = vv.get(key, 0)
             try:
                 size = path.stat().st_size
             except FileNotFoundError:
@@ -669,13 +738,13 @@ class ProjectStore:
                                 warnings)
             tag = _session_of(path)
             header = result.header
-            if tag and tag not in self.state.sessions:
+            if tag and tag not in st.sessions:
                 header = header or jn.read_header(path)
             if header and header.get("session"):
-                self.state.sessions.setdefault(str(header["session"]), {
+                st.sessions.setdefault(str(header["session"]), {
                     "coder": str(header.get("coder", "")), "machine": str(header.get("machine") or machine),
                     "started": str(header.get("started", ""))})
-            self.vv[key] = result.offset
+            vv[key] = result.offset
             for txn in result.txns:
                 by = txn.get("u", "")
                 for op in txn["ops"]:
@@ -685,10 +754,9 @@ class ProjectStore:
         batch.sort(key=itemgetter(0))
         kinds: set[str] = set()
         conflicts: list[ConflictInfo] = []
-        apply = self.state.apply
-        observe = self.clock.observe
-        last = batch[-1][0]
-        observe(last)
+        apply = st.apply
+        if state is None:
+            self.clock.observe(batch[-1][0])
         for stamp, op, by, machine, tag in batch:
             found_conflicts = apply(op, by)
             kinds.add(op["k"])
@@ -699,7 +767,7 @@ class ProjectStore:
             for machine, tag in {(m, t) for _, _, _, m, t in batch}:
                 if tag == own_tag:
                     continue
-                coder = self.state.sessions.get(tag, {}).get("coder", "")
+                coder = st.sessions.get(tag, {}).get("coder", "")
                 arrivals.add(machine, coder, tag, (op for _, op, _, m, t in batch
                                                   if m == machine and t == tag))
         return kinds, conflicts
@@ -726,12 +794,7 @@ class ProjectStore:
         known = {f"{op.get('s')}/{op.get('i')}" for op in self.state.unknown_ops}
         self.state.unknown_ops.extend(op for op in loaded.head.unknown
                                       if f"{op.get('s')}/{op.get('i')}" not in known)
-        by_session: dict[str, list[dict[str, Any]]] = {}
-        for op in loaded.applied:
-            by_session.setdefault(_tag_of(op["s"]), []).append(op)
-        for tag, ops in by_session.items():
-            info = self.state.sessions.get(tag, {})
-            arrivals.add(info.get("machine", ""), info.get("coder", ""), tag, ops)
+        self._count(self.state, loaded.applied, arrivals)
         if loaded.applied:
             self.clock.observe(max(op["s"] for op in loaded.applied))
         return {op["k"] for op in loaded.applied}, loaded.conflicts
@@ -782,11 +845,15 @@ class ProjectStore:
         root = self.dir
         make_private_dir(root / L.MACHINES_DIR, shared_root=root)
         make_private_dir(self.machine_dir, shared_root=root)
-        for sub in (self.journal_dir, self.backup_dir, self.imports_dir):
-            make_private_dir(sub, shared_root=root)
-        self._write_about(set())
-        snap.write(self.data_path, State(), vv={}, imports=set(), machine=self.machine,
-                   written=self.clock.next())
+        # Two processes of this machine may both be making it: one does, under its lock. Its
+        # (empty) snapshot comes first: a folder with about.json and no data.json is damage.
+        with file_lock(self.lock_path):
+            if not self.data_path.exists():
+                snap.write(self.data_path, State(), vv={}, imports=set(), machine=self.machine,
+                           written=self.clock.next())
+            for sub in (self.journal_dir, self.backup_dir, self.imports_dir):
+                make_private_dir(sub, shared_root=root)
+            self._write_about(set())
         fsync_dir(self.dir / L.MACHINES_DIR)
 
     def _write_about(self, coders: set[str]) -> None:
