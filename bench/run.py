@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 TARGETS = {
     "open_ratio": ("<=", 2.0),
+    "open_ratio_5_machines": ("<=", 2.0),
     "next_ms_p95": ("<=", 16.0),
     "tag_ms_p50": ("<=", 5.0),
     "import_s": ("<=", 5.0),
@@ -50,10 +51,11 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[k]
 
 
-def run_probe(*args: str) -> tuple[dict, float]:
+def run_probe(*args: str, env: dict[str, str] | None = None) -> tuple[dict, float]:
     t0 = time.time()
     out = subprocess.run([sys.executable, str(HERE / "probe.py"), *args], capture_output=True,
-                         text=True, timeout=600, env={**os.environ, "TEXTUAL_ANIMATIONS": "none"})
+                         text=True, timeout=600,
+                         env={**os.environ, "TEXTUAL_ANIMATIONS": "none", **(env or {})})
     if out.returncode != 0:
         raise RuntimeError(f"probe {args} failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1]), t0
@@ -176,6 +178,63 @@ def measure_agreement(directory: Path) -> dict:
     return out
 
 
+def measure_five_machines(base: Path, work: Path, codes: int, codings: int, repeat: int) -> dict:
+    """The same project as a team of five leaves it in a synced folder (each machine coded a
+    share of it without seeing the others, folded it, and left its last session in a journal;
+    see generate.spread_over_machines), opened by one of the five in the app:
+
+    * the first time after the others' work arrived: its cache holds only its own share, the
+      first screen comes from it, and the rest (four snapshots, five journals) is read in on
+      the loading thread (``open_s_5_machines``, ``ready_s_5_machines``);
+    * again, once it has (its cache now holds everything: ``open_s_5_machines_again``)."""
+    import random
+
+    import generate
+
+    homes = generate.spread_over_machines(base, work / "five", work / "five-work", codes,
+                                          codings, 5, random.Random(2))
+    opener = {"XDG_DATA_HOME": str(Path(homes[0]) / "data"),
+              "XDG_CACHE_HOME": str(Path(homes[0]) / "cache")}
+
+    def rounds(source: Path) -> tuple[list[float], list[float], list[float]]:
+        floors, opens, readies = [], [], []
+        for i in range(repeat + 1):
+            copy = work / f"five-open-{i}"
+            shutil.copytree(source, copy, ignore=shutil.ignore_patterns("backups"))
+            os.sync()
+            time.sleep(0.5)
+            floor_out, floor_t0 = run_probe("floor")
+            out, t0 = run_probe("open", str(copy), "--keys", "5", env=opener)
+            shutil.rmtree(copy)
+            if i == 0:
+                continue
+            floors.append(floor_out["first_paint"] - floor_t0)
+            opens.append(out["first_paint"] - t0)
+            readies.append(out["ready"] - t0)
+        return floors, opens, readies
+
+    out: dict = {}
+    floors, opens, readies = rounds(work / "five")
+    out["open_s_5_machines"] = round(statistics.median(opens), 3)
+    out["floor_open_s_5_machines"] = round(statistics.median(floors), 3)
+    out["open_ratio_5_machines"] = round(out["open_s_5_machines"] / out["floor_open_s_5_machines"], 2)
+    out["ready_s_5_machines"] = round(statistics.median(readies), 3)
+    # that machine opens and closes it once (its cache then holds everything), then again
+    steady = work / "five-steady"
+    shutil.copytree(work / "five", steady)
+    code = ("import sys\nfrom tuiqa.project import Project\n"
+            "Project.open(sys.argv[1]).close()\n")
+    subprocess.run([sys.executable, "-c", code, str(steady)], check=True, cwd=ROOT,
+                   env={**os.environ, **opener, "PYTHONPATH": str(ROOT)})
+    floors, opens, readies = rounds(steady)
+    out["open_s_5_machines_again"] = round(statistics.median(opens), 3)
+    out["open_ratio_5_machines_again"] = round(out["open_s_5_machines_again"]
+                                               / statistics.median(floors), 2)
+    out["ready_s_5_machines_again"] = round(statistics.median(readies), 3)
+    shutil.rmtree(work / "five-work", ignore_errors=True)
+    return out
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true")
@@ -254,6 +313,8 @@ def main(argv=None) -> int:
         results["codebook_open_ms"] = round(statistics.median(cb_open), 1)
         results["codebook_filter_ms_p95"] = round(percentile(cb_filter, 95), 1)
         results["themes_open_ms"] = round(statistics.median(th_open), 1)
+        results.update(measure_five_machines(work / "import-timed", work, codes, codings,
+                                             max(2, args.repeat // 2)))
         results.update(measure_open_on_a_terminal(work / "project", work, args.repeat))
         results.update(measure_bytes(work / "project", work / "pty"))
         results.update(measure_agreement(work / "project"))

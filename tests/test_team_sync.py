@@ -371,3 +371,19 @@ async def test_the_app_shows_what_arrives_from_another_machine(two, tmp_path):
         notes = [n.message for n in app._notifications]
         assert any("Arrived" in m and "from bea" in m and "2 codings" in m for m in notes), notes
     project.close()
+
+
+def test_an_old_copy_sent_by_email_still_merges_and_is_only_read(tmp_path):
+    """`tuiqa merge DIR OTHER` with OTHER a schema-1 copy: read as it is, never migrated."""
+    from tuiqa.merge import merge_into
+
+    old = v1_project(tmp_path / "mail" / "study")
+    before = files_of(old)
+    here = v1_project(tmp_path / "here" / "study")
+    with Project.open(here) as p:  # (migrated: this one is ours)
+        code(p, "ann", "made here")
+    with Project.open(here) as p:
+        report = merge_into(p, old, "ann")
+        assert not report.skipped
+        assert "made here" in {c.name for c in p.codes()}
+    assert files_of(old) == before

@@ -143,7 +143,7 @@ def _merge_survey(project: Project, other: Project, missing: tuple[list, list, l
             if a not in state.attributes:
                 state.attributes.append(a)
 
-    project.store.replace_survey(add)
+    project.store.replace_survey(add, kind="merge")
     report.survey.update({"participants": len(missing_p), "questions": len(missing_q),
                           "responses": len(missing_r)})
 

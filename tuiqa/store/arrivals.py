@@ -7,6 +7,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
+from ..text import one_line
+
 #: What a change is called, in the order the words are given.
 WORDS = ("codings", "codings removed", "renames", "merges", "codes", "memos", "done marks",
          "themes", "map versions", "reviews", "resolutions", "other changes")
@@ -71,8 +73,8 @@ class Arrivals:
             if not sum(counter.values()):
                 continue
             n = len(self.sessions.get((machine, coder), ()))
-            who = coder or "someone"
-            where = names.get(machine, "")
+            who = one_line(coder, 40) if coder else "someone"
+            where = one_line(names.get(machine, ""), 40)
             head = (f"{n} session{'s' if n != 1 else ''} from {who}" if n else f"changes from {who}")
             if where:
                 head += f" on {where}"

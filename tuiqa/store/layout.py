@@ -61,6 +61,8 @@ IGNORE_LINES = (
     "**/.*.jsonl.new",
     ".lock",
     ".cache/",
+    "# exports are made from the project again on any machine; each machine keeps its own",
+    "exports/",
 )
 STIGNORE_LINES = (
     "// Written by tuiqa: machine-local files that must not travel between machines.",
@@ -70,6 +72,7 @@ STIGNORE_LINES = (
     "(?d).*.jsonl.new",
     "(?d)/.lock",
     "(?d)/.cache",
+    "(?d)/exports",
 )
 
 
