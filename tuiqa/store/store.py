@@ -256,7 +256,13 @@ class ProjectStore:
             return store
         from .migrations import migrate_if_needed
 
-        migrate_if_needed(store)
+        try:
+            migrate_if_needed(store)
+        except OSError as exc:
+            raise ProjectError(f"{directory} was written by an older tuiqa and cannot be brought "
+                               f"up to date here ({exc.strerror or exc})",
+                               "It needs a folder you can write to; `tuiqa merge` can still read "
+                               "it into another project. The project as it was is untouched.") from None
         if store.machine_dir.is_dir():
             remove_stale_temp_files(store.machine_dir)
             with file_lock(store.lock_path, exclusive=False):
@@ -312,12 +318,11 @@ class ProjectStore:
                 out.append((mid, L.journal_key(mid, path), path))
                 present.add(path.name)
             if mid == self.machine:
-                # folded by another process of this machine since we read them: the rest of
-                # them is in its archive
+                # folded by another process of this machine since we read them (or before we
+                # could): the rest of them is in its archive
                 for name, path in files.archived.items():
-                    key = f"{mid}/{name}"
-                    if name not in present and key in self.vv:
-                        out.append((mid, key, path))
+                    if name not in present:
+                        out.append((mid, f"{mid}/{name}", path))
         for path in found.legacy_journals:
             out.append(("v1", f"v1/{path.name}", path))
         return out
@@ -413,7 +418,11 @@ class ProjectStore:
         self.cache_stale = lazy
 
     def _check_own_files(self, found: L.Scan) -> None:
-        """This machine's snapshot must be there once its folder is (deleted by hand?)."""
+        """This machine's snapshot must be there once its folder is (deleted by hand?), and some
+        machine's files must be there at all."""
+        if not found.machines and not (found.legacy_data or found.legacy_survey):
+            raise ProjectError(f"{self.dir / L.MACHINES_DIR} is missing or empty: the project's "
+                               "files are gone (deleted by hand?)", doctor_hint(self.dir))
         if self.machine is None or self.readonly:
             return
         mine = found.machines.get(self.machine)
@@ -807,6 +816,10 @@ class ProjectStore:
             self._read_survey(found, into=result.warnings)
             result.survey_reloaded = True
             self.cache_stale = True
+        # journal lines first: a snapshot that holds no more than them need not be read
+        kinds, conflicts = self._catch_up(found, arrivals=result.arrivals, warnings=result.warnings)
+        result.changed_kinds |= kinds
+        result.conflicts.extend(conflicts)
         for path in self._snapshot_paths(found):
             rel = self._rel(path)
             ident = file_ident(path)
@@ -823,9 +836,6 @@ class ProjectStore:
             result.changed_kinds |= kinds
             result.conflicts.extend(conflicts)
             self.cache_stale = True
-        kinds, conflicts = self._catch_up(found, arrivals=result.arrivals, warnings=result.warnings)
-        result.changed_kinds |= kinds
-        result.conflicts.extend(conflicts)
 
     def refresh(self) -> RefreshResult:
         """Pick up what other sessions and machines wrote since we last looked."""
