@@ -178,6 +178,25 @@ def measure_agreement(directory: Path) -> dict:
     return out
 
 
+def open_rounds(source: Path, work: Path, repeat: int, keys: int,
+                env: dict[str, str] | None = None) -> list[tuple[float, dict, float]]:
+    """Floor and app alternate, each after the same preparation (a fresh copy of ``source``),
+    so both meet the same machine; the first pair only warms up (file cache, CPU after the
+    generation) and is not counted. Returns (floor seconds, probe output, probe start) each."""
+    runs = []
+    for i in range(repeat + 1):
+        copy = work / f"open-{i}"
+        shutil.copytree(source, copy, ignore=shutil.ignore_patterns("backups"))
+        os.sync()
+        time.sleep(0.5)
+        floor_out, floor_t0 = run_probe("floor")
+        out, t0 = run_probe("open", str(copy), "--keys", str(keys), env=env)
+        shutil.rmtree(copy)
+        if i:
+            runs.append((floor_out["first_paint"] - floor_t0, out, t0))
+    return runs
+
+
 def measure_five_machines(base: Path, work: Path, codes: int, codings: int, repeat: int) -> dict:
     """The same project as a team of five leaves it in a synced folder (each machine coded a
     share of it without seeing the others, folded it, and left its last session in a journal;
@@ -197,21 +216,9 @@ def measure_five_machines(base: Path, work: Path, codes: int, codings: int, repe
               "XDG_CACHE_HOME": str(Path(homes[0]) / "cache")}
 
     def rounds(source: Path) -> tuple[list[float], list[float], list[float]]:
-        floors, opens, readies = [], [], []
-        for i in range(repeat + 1):
-            copy = work / f"five-open-{i}"
-            shutil.copytree(source, copy, ignore=shutil.ignore_patterns("backups"))
-            os.sync()
-            time.sleep(0.5)
-            floor_out, floor_t0 = run_probe("floor")
-            out, t0 = run_probe("open", str(copy), "--keys", "5", env=opener)
-            shutil.rmtree(copy)
-            if i == 0:
-                continue
-            floors.append(floor_out["first_paint"] - floor_t0)
-            opens.append(out["first_paint"] - t0)
-            readies.append(out["ready"] - t0)
-        return floors, opens, readies
+        runs = open_rounds(source, work, repeat, 5, opener)
+        return ([floor for floor, _, _ in runs], [out["first_paint"] - t0 for _, out, t0 in runs],
+                [out["ready"] - t0 for _, out, t0 in runs])
 
     out: dict = {}
     floors, opens, readies = rounds(work / "five")
@@ -276,21 +283,10 @@ def main(argv=None) -> int:
         results["responses"] = participants * questions
         results["codings"] = codings
 
-        # Floor and app alternate, each after the same preparation, so both meet the same machine;
-        # the first pair only warms up (file cache, CPU after the generation) and is not counted.
         floors, opens, readies, nexts, tags, rss = [], [], [], [], [], []
         cb_open, cb_filter, th_open = [], [], []
-        for i in range(args.repeat + 1):
-            copy = work / f"open-{i}"
-            shutil.copytree(work / "project", copy, ignore=shutil.ignore_patterns("backups"))
-            os.sync()
-            time.sleep(0.5)
-            floor_out, floor_t0 = run_probe("floor")
-            out, t0 = run_probe("open", str(copy), "--keys", "60")
-            shutil.rmtree(copy)
-            if i == 0:
-                continue
-            floors.append(floor_out["first_paint"] - floor_t0)
+        for floor, out, t0 in open_rounds(work / "project", work, args.repeat, 60):
+            floors.append(floor)
             opens.append(out["first_paint"] - t0)
             readies.append(out["ready"] - t0)
             nexts.extend(out["next_ms"])

@@ -39,3 +39,17 @@ def cache_file(directory: Path) -> Path:
 
 def drop_cache(directory: Path) -> None:
     cache_file(directory).unlink(missing_ok=True)
+
+
+def write_v1_journal(folder: Path, session: str, stamp: str, memo_id: str, text: str) -> None:
+    """A schema-1 journal (``folder/journal/``) holding one memo, as an older tuiqa wrote them."""
+    import json
+
+    (folder / "journal").mkdir(exist_ok=True)
+    ms = stamp.split(".")[0]
+    (folder / "journal" / f"{ms}-{session}.jsonl").write_bytes(
+        json.dumps({"journal": 1, "session": session, "coder": "old", "started": stamp}).encode()
+        + b"\n" + json.dumps({"t": stamp, "u": "old", "ops": [
+            {"s": stamp, "k": "memo", "i": memo_id, "f": {"target_kind": "project", "target_id": "",
+                                                          "coder": "old", "text": text}}]}).encode()
+        + b"\n")

@@ -217,8 +217,6 @@ def test_a_coding_made_while_its_code_was_deleted_brings_the_code_back(tiny_proj
 
 def _raw_coding(directory: Path, code_id: str, response_id: str) -> None:
     """A coding written straight into a journal (as a hand edit or a half-arrived copy would)."""
-    import orjson
-
     from tuiqa.store import journal as jn
 
     with Project.open(directory) as project:

@@ -14,9 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from tuiqa.project import Project
-from tuiqa.session import Session
-
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -279,14 +279,9 @@ def test_a_schema_1_project_is_migrated_with_the_original_kept(tmp_path):
     fixture = Path(__file__).resolve().parent / "data" / "projects" / "v1"
     project = tmp_path / "old"
     shutil.copytree(fixture, project)
-    (project / "journal").mkdir()
-    stamp = "1795843855999.0000.aaaaaaaa"
-    (project / "journal" / "1795843855999-aaaaaaaa.jsonl").write_bytes(
-        json.dumps({"journal": 1, "session": "aaaaaaaa", "coder": "old", "started": stamp}).encode()
-        + b"\n" + json.dumps({"t": stamp, "u": "old", "ops": [
-            {"s": stamp, "k": "memo", "i": "m1", "f": {"target_kind": "project", "target_id": "",
-                                                       "coder": "old", "text": "written in v1"}}]}).encode()
-        + b"\n")
+    from .machines import write_v1_journal
+
+    write_v1_journal(project, "aaaaaaaa", "1795843855999.0000.aaaaaaaa", "m1", "written in v1")
     before = {str(p.relative_to(project)): p.read_bytes() for p in project.rglob("*") if p.is_file()}
     with Project.open(project) as p:
         assert len(p.responses) == 5 and len(list(p.all_codings())) >= 2

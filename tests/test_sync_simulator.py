@@ -259,20 +259,6 @@ def expected(team: Team) -> dict:
     return _entities(state)
 
 
-@pytest.fixture
-def record_commits(monkeypatch):
-    log: list[dict] = []
-    real = ProjectStore.commit
-
-    def commit(self, ops, coder):
-        result = real(self, ops, coder)
-        log.extend(dict(op) for op in ops)  # durable now: acknowledged
-        return result
-
-    monkeypatch.setattr(ProjectStore, "commit", commit)
-    return log
-
-
 def start(team: Team) -> None:
     from tuiqa.importers.survey import import_survey
 

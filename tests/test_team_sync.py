@@ -296,22 +296,15 @@ def test_two_machines_migrating_the_same_synced_folder_at_once(tmp_path):
 def test_schema_1_files_arriving_after_the_migration_are_read(tmp_path):
     """An older tuiqa on another machine kept working in the schema-1 layout; its files arrive
     after this machine migrated: their changes appear, and nothing of this machine's is lost."""
-    import json
-
     a = v1_project(tmp_path / "a" / "study")
     b = v1_project(tmp_path / "b" / "study")
     with machine(tmp_path, "a"):
         with Project.open(a) as p:
             code(p, "ann", "new layout")
     # meanwhile, the older tuiqa on b writes a journal in the old layout
-    stamp = "1795843856999.0000.bbbbbbbb"
-    (b / "journal").mkdir()
-    (b / "journal" / "1795843856999-bbbbbbbb.jsonl").write_bytes(
-        json.dumps({"journal": 1, "session": "bbbbbbbb", "coder": "old", "started": stamp}).encode()
-        + b"\n" + json.dumps({"t": stamp, "u": "old", "ops": [
-            {"s": stamp, "k": "memo", "i": "m-old", "f": {"target_kind": "project", "target_id": "",
-                                                          "coder": "old", "text": "old layout"}}]}).encode()
-        + b"\n")
+    from .machines import write_v1_journal
+
+    write_v1_journal(b, "bbbbbbbb", "1795843856999.0000.bbbbbbbb", "m-old", "old layout")
     shutil.copytree(b / "journal", a / "journal")  # the sync tool brings it
     with machine(tmp_path, "a"):
         with Project.open(a) as p:

@@ -26,7 +26,7 @@ import threading
 from typing import Any, Callable
 
 from .longwork import Steps, uninterrupted
-from .model import ENTITY_TYPES, Entity, Resolution, ThemeCode
+from .model import ENTITY_TYPES, Resolution, ThemeCode
 from .project import Project
 from .store.state import ConflictInfo, entity_ops
 

@@ -14,19 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .store import layout as L
+from .store.store import ProjectError
 from .text import display_text, one_line
 
 
-class SyncError(Exception):
+class SyncError(ProjectError):
     """git is missing, DIR is not in a repository, there is no remote, or git failed."""
-
-    def __init__(self, message: str, hint: str = "") -> None:
-        super().__init__(message)
-        self.message = message
-        self.hint = hint
-
-    def __str__(self) -> str:
-        return f"{self.message}\n{self.hint}" if self.hint else self.message
 
 
 @dataclass

@@ -24,24 +24,18 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
-from itertools import groupby
-from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
 from ..model import Participant, Question, Response
 from .layout import IMPORT_PREFIX
 from .state import State
-from .tinyjson import FileDamaged, NotStreamable, decode_file, iter_docs, table_docs, write_tables
+from .tinyjson import FileDamaged, read_docs, write_tables
 
 IMPORT_TABLE = "_import"
 
 
-class SurveyDamaged(Exception):
-    def __init__(self, path: Path, detail: str) -> None:
-        super().__init__(f"{path}: {detail}")
-        self.path = path
-        self.detail = detail
+SurveyDamaged = FileDamaged  # a survey import that cannot be read
 
 
 @dataclass
@@ -62,24 +56,7 @@ def file_name(import_id: str) -> str:
 
 
 def read(path: Path) -> ImportFile:
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise
-    except OSError as exc:
-        raise SurveyDamaged(path, f"cannot be read: {exc.strerror}") from None
-    if not raw.strip():
-        raise SurveyDamaged(path, "is empty")
-    tables: dict[str, list[dict[str, Any]]] = {}
-    try:
-        for table, group in groupby(iter_docs(raw), key=itemgetter(0)):
-            tables.setdefault(table, []).extend(doc for _, doc in group)
-    except NotStreamable:
-        try:
-            whole = decode_file(path)
-        except FileDamaged as exc:
-            raise SurveyDamaged(path, exc.detail) from None
-        tables = {name: table_docs(whole, name) for name in whole}
+    tables = read_docs(path)
     record = (tables.get(IMPORT_TABLE) or [None])[0]
     if not isinstance(record, dict) or not isinstance(record.get("id"), str):
         raise SurveyDamaged(path, "has no import record")

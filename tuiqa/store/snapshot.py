@@ -27,8 +27,8 @@ from typing import Any
 
 from ..model import ENTITY_TYPES
 from .state import ConflictInfo, State
-from .tinyjson import NotStreamable, decode_file, FileDamaged, iter_docs, iter_line_docs, \
-    table_docs, write_tables
+from .tinyjson import (FileDamaged, NotStreamable, decode_file, iter_docs, iter_line_docs,
+                       read_raw, table_docs, write_tables)
 
 FORMAT = 2
 JOURNALS_TABLE = "_journals"
@@ -39,11 +39,7 @@ UNKNOWN_TABLE = "_unknown"
 OWN_TABLES = (JOURNALS_TABLE, IMPORTS_TABLE, SESSIONS_TABLE, META_TABLE, UNKNOWN_TABLE)
 
 
-class SnapshotDamaged(Exception):
-    def __init__(self, path: Path, detail: str) -> None:
-        super().__init__(f"{path}: {detail}")
-        self.path = path
-        self.detail = detail
+SnapshotDamaged = FileDamaged  # a snapshot that cannot be read
 
 
 @dataclass
@@ -87,10 +83,7 @@ def read_head(path: Path) -> Head:
                     break
                 tables.setdefault(table, []).append(doc)
     except NotStreamable:
-        try:
-            whole = decode_file(path)
-        except FileDamaged as exc:
-            raise SnapshotDamaged(path, exc.detail) from None
+        whole = decode_file(path)
         tables = {name: table_docs(whole, name) for name in whole if name.startswith("_")}
     except OSError as exc:
         if isinstance(exc, FileNotFoundError):
@@ -110,14 +103,7 @@ class Loaded:
 def load(path: Path, state: State, *, first: bool, bulk: bool) -> Loaded:
     """Read a snapshot into ``state``: taken as it is when ``first`` (the state is empty), else
     united with it field by field (see :meth:`State.absorb_docs`)."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise
-    except OSError as exc:
-        raise SnapshotDamaged(path, f"cannot be read: {exc.strerror}") from None
-    if not raw.strip():
-        raise SnapshotDamaged(path, "is empty")
+    raw = read_raw(path)
     small: dict[str, list[dict[str, Any]]] = {}
     out = Loaded(Head())
     try:
@@ -133,8 +119,6 @@ def load(path: Path, state: State, *, first: bool, bulk: bool) -> Loaded:
             tables = decode_file(path)
             for name in tables:
                 _take(state, name, table_docs(tables, name), small, out, first, bulk)
-    except FileDamaged as exc:
-        raise SnapshotDamaged(path, exc.detail) from None
     except (KeyError, TypeError, AttributeError, ValueError) as exc:
         raise SnapshotDamaged(path, f"a document is malformed ({exc!r})") from None
     del raw

@@ -298,6 +298,15 @@ class ProjectStore:
             path.parent in (self.machine_dir, self.journal_dir, self.imports_dir) and \
             L.conflict_base(path.name) is None
 
+    def _damaged(self, path: Path, detail: str, into: list[str] | None = None,
+                 what: str = "it is skipped (another machine's file, perhaps still arriving)") -> None:
+        """A file that cannot be read: this machine's own stops everything (with the doctor's
+        help); another machine's is skipped with a warning (it may still be arriving)."""
+        if self._own(path):
+            raise ProjectError(f"{path} is damaged: it {detail}", doctor_hint(self.dir))
+        self._warn_once(f"damaged:{path}:{file_ident(path)}",
+                        f"{self._rel(path)} cannot be read ({detail}); {what}", into)
+
     def _warn_once(self, key: str, message: str, into: list[str] | None = None) -> None:
         if key in self._warned:
             return
@@ -383,12 +392,7 @@ class ProjectStore:
         except FileNotFoundError:
             return None
         except snap.SnapshotDamaged as exc:
-            if self._own(path):
-                raise ProjectError(f"{exc.path} is damaged: it {exc.detail}",
-                                   doctor_hint(self.dir)) from None
-            self._warn_once(f"damaged:{path}:{file_ident(path)}",
-                            f"{self._rel(path)} cannot be read ({exc.detail}); it is skipped "
-                            "(another machine's file, perhaps still arriving)", warnings)
+            self._damaged(path, exc.detail, warnings)
             return None
 
     # -- loading -----------------------------------------------------------------------------
@@ -477,11 +481,7 @@ class ProjectStore:
             except FileNotFoundError:
                 continue
             except snap.SnapshotDamaged as exc:
-                if self._own(path):
-                    raise ProjectError(f"{exc.path} is damaged: it {exc.detail}",
-                                       doctor_hint(self.dir)) from None
-                self._warn_once(f"damaged:{path}:{ident}", f"{self._rel(path)} cannot be read "
-                                f"({exc.detail}); what could be read of it is used")
+                self._damaged(path, exc.detail, what="what could be read of it is used")
                 first = False
                 continue
             first = False
@@ -513,12 +513,7 @@ class ProjectStore:
             except FileNotFoundError:
                 continue
             except imp.SurveyDamaged as exc:
-                if self._own(path):
-                    raise ProjectError(f"{exc.path} is damaged: it {exc.detail}",
-                                       doctor_hint(self.dir)) from None
-                self._warn_once(f"damaged:{path}:{file_ident(path)}",
-                                f"{self._rel(path)} cannot be read ({exc.detail}); it is "
-                                "skipped (another machine's file, perhaps still arriving)", into)
+                self._damaged(path, exc.detail, into)
         try:
             for warning in imp.replay(self.state, files):
                 self._warn_once(f"survey:{warning}", warning, into)
@@ -790,11 +785,7 @@ class ProjectStore:
         except FileNotFoundError:
             return set(), []
         except snap.SnapshotDamaged as exc:
-            if self._own(path):
-                raise ProjectError(f"{exc.path} is damaged: it {exc.detail}",
-                                   doctor_hint(self.dir)) from None
-            self._warn_once(f"damaged:{path}:{ident}", f"{self._rel(path)} cannot be read "
-                            f"({exc.detail}); it is skipped (perhaps still arriving)", warnings)
+            self._damaged(path, exc.detail, warnings)
             return set(), []
         _max_into(self.vv, head.vv)
         self._snapshots[self._rel(path)] = (ident, head.vv, sorted(head.imports))

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from itertools import groupby
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
 from . import imports, journal as jn, snapshot
 from .state import State
-from .tinyjson import FileDamaged, NotStreamable, decode_file, iter_docs, table_docs
+from .tinyjson import FileDamaged, read_docs
 
 SURVEY_FILE = "survey.json"
 DATA_FILE = "data.json"
@@ -21,11 +20,7 @@ JOURNAL_DIR = "journal"
 SURVEY_META_TABLE = "_survey"
 
 
-class V1Damaged(Exception):
-    def __init__(self, path: Path, detail: str) -> None:
-        super().__init__(f"{path}: {detail}")
-        self.path = path
-        self.detail = detail
+V1Damaged = FileDamaged  # a schema-1 file that cannot be read
 
 
 @dataclass
@@ -60,24 +55,8 @@ def survey_import(directory: Path, created: str) -> imports.ImportFile:
     """The schema-1 survey as one import, with an id made from its bytes and the project's
     creation stamp (two machines migrating the same file make the same import)."""
     path = directory / SURVEY_FILE
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise
-    except OSError as exc:
-        raise V1Damaged(path, f"cannot be read: {exc.strerror}") from None
-    if not raw.strip():
-        raise V1Damaged(path, "is empty")
-    tables: dict[str, list[dict[str, Any]]] = {}
-    try:
-        for table, group in groupby(iter_docs(raw), key=itemgetter(0)):
-            tables.setdefault(table, []).extend(doc for _, doc in group)
-    except NotStreamable:
-        try:
-            whole = decode_file(path)
-        except FileDamaged as exc:
-            raise V1Damaged(path, exc.detail) from None
-        tables = {name: table_docs(whole, name) for name in whole}
+    tables = read_docs(path)
+    raw = path.read_bytes()
     meta = dict((tables.get(SURVEY_META_TABLE) or [{}])[0])
     ms, counter = (created.split(".") + ["0", "0"])[:2]
     digest = hashlib.sha256(raw).hexdigest()
@@ -99,8 +78,8 @@ def read(directory: Path, state: State, created: str) -> V1:
         loaded = snapshot.load(data_path, state, first=True, bulk=True)
     except FileNotFoundError:
         raise V1Damaged(data_path, "is missing (deleted by hand?)") from None
-    except snapshot.SnapshotDamaged as exc:
-        raise V1Damaged(exc.path, exc.detail) from None
+    except FileDamaged:
+        raise
     state.unknown_ops = list(loaded.head.unknown)
     folded = loaded.head.vv  # schema 1: journal file name -> offset folded
     batch: list[tuple[str, dict[str, Any], str]] = []
