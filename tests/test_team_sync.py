@@ -380,3 +380,15 @@ def test_an_old_copy_sent_by_email_still_merges_and_is_only_read(tmp_path):
         assert not report.skipped
         assert "made here" in {c.name for c in p.codes()}
     assert files_of(old) == before
+
+
+def test_a_onedrive_copy_of_this_machines_snapshot_is_not_taken_for_its_own(tiny_project):
+    """OneDrive names a conflicted copy after the host (data-LAPTOP.json): damaged, it is
+    skipped with a warning; only this machine's own data.json stops every command."""
+    with Project.open(tiny_project) as p:
+        code(p, "ann", "mine")
+    folder = tiny_project / L.MACHINES_DIR / this_machine().id
+    (folder / "data-LAPTOP.json").write_bytes(b"{\n\"code\": {\n")
+    with Project.open(tiny_project) as p:
+        assert "mine" in {c.name for c in p.codes()}
+        assert any("data-LAPTOP.json" in w for w in p.store.warnings)

@@ -45,6 +45,8 @@ LEGACY_SURVEY = "survey.json"
 
 #: Exactly what tuiqa names its journals: ``<13-digit ms>-<8 hex session>.jsonl``.
 JOURNAL_NAME = re.compile(r"^\d{13}-[0-9a-f]{8}\.jsonl$")
+#: … and its survey imports: ``survey-<stamp>.json``.
+IMPORT_NAME = re.compile(r"^survey-\d{13}\.\d{4}\.[0-9a-z]{8}\.json$")
 
 _CONFLICT_MARKS = (
     re.compile(r" \((?:[^()]*'s )?conflicted copy[^()]*\)(?: \(\d+\))?", re.I),  # Dropbox, Nextcloud

@@ -293,10 +293,14 @@ class ProjectStore:
     # -- what is there -----------------------------------------------------------------------
 
     def _own(self, path: Path) -> bool:
-        """Is ``path`` one of this machine's own files (its damage stops every command)?"""
-        return self.machine is not None and not self.readonly and \
-            path.parent in (self.machine_dir, self.journal_dir, self.imports_dir) and \
-            L.conflict_base(path.name) is None
+        """Is ``path`` one of this machine's own files, by the very name tuiqa gives it (its
+        damage stops every command)? A copy a sync tool made of one is not."""
+        if self.machine is None or self.readonly:
+            return False
+        parent, name = path.parent, path.name
+        return (parent == self.machine_dir and name == L.SNAPSHOT_FILE) or \
+            (parent == self.journal_dir and bool(L.JOURNAL_NAME.match(name))) or \
+            (parent == self.imports_dir and bool(L.IMPORT_NAME.match(name)))
 
     def _damaged(self, path: Path, detail: str, into: list[str] | None = None,
                  what: str = "it is skipped (another machine's file, perhaps still arriving)") -> None:
