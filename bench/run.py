@@ -5,6 +5,9 @@
     python bench/run.py --quick    2,000 responses (200 x 10), 200 codes, 6,000 codings
     python bench/run.py --json     also print one flat JSON object as the last line
 
+The same project is also spread over five machines' files (each coded a share without seeing the
+others) and opened by one of them: ``open_ratio_5_machines``.
+
 Every timing is compared with a floor measured in the same run (a minimal Textual app; one
 appended line with fdatasync), because these machines are shared and noisy: the ratio is the
 figure that counts. App timings come from a frame hook in a fresh process (bench/probe.py), never
