@@ -302,7 +302,7 @@ actions = st.lists(st.one_of(
 ), min_size=3, max_size=16)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
 @given(plan=actions)
 def test_three_machines_syncing_in_any_order_end_equal_and_lose_nothing(tmp_path_factory, plan):
     team = Team(tmp_path_factory.mktemp("team"))
