@@ -158,6 +158,83 @@ def populate_themes(project, code_ids: list[str], rng: random.Random, n_themes: 
     project.commit(change, "bench")
 
 
+def spread_over_machines(base: Path, out: Path, work: Path, codes: int, codings: int,
+                         machines: int, rng: random.Random) -> list[str]:
+    """The project as a team of ``machines`` leaves it in a synced folder: each machine, from
+    the imported project, codes its share (its own coder, the shared codebook by name) without
+    seeing the others, folds it into its snapshot, and leaves its last session in a journal;
+    then every machine's files are gathered in ``out``. Returns the machines' data folders
+    (``XDG_DATA_HOME`` for each: the first is the one that opens the result)."""
+    import os
+    import shutil
+
+    from tuiqa.model import Code, Coding, Status, derived_id
+    from tuiqa.project import Project
+    from tuiqa.text import sentences
+
+    names = set()
+    while len(names) < codes:
+        names.add(" ".join(rng.sample(WORDS, rng.choice((1, 2, 2, 3)))) + f" {len(names)}")
+    names_sorted = sorted(names)
+    homes = []
+    saved = {k: os.environ.get(k) for k in ("XDG_DATA_HOME", "XDG_CACHE_HOME")}
+    shutil.copytree(base, out)
+    try:
+        for k in range(machines):
+            home = work / f"machine-{k + 1}"
+            homes.append(str(home))
+            os.environ["XDG_DATA_HOME"] = str(home / "data")
+            os.environ["XDG_CACHE_HOME"] = str(home / "cache")
+            copy = work / f"copy-{k + 1}"
+            shutil.copytree(base, copy)
+            coder = f"coder{k + 1}"
+            share = codings // machines
+            with Project.open(copy) as project:
+                responses = list(project.responses.values())
+                code_ids = [derived_id("code", n) for n in names_sorted]
+                change = project.change("codes")
+                for name, ident in zip(names_sorted, code_ids):
+                    change.create(Code, ident, name=name, kind="semantic", created_by=coder)
+                project.commit(change, coder)
+                batch = project.change("codings")
+                for i in range(share):
+                    r = responses[(i * machines + k) % len(responses)]
+                    spans = sentences(r.text) or ((0, len(r.text)),)
+                    s, e = rng.choice(spans)
+                    batch.create(Coding, derived_id("bench-coding", coder, str(i)), response_id=r.id,
+                                 code_id=rng.choice(code_ids), coder=coder, start=s, end=e,
+                                 text_hash=r.hash)
+                    if len(batch.ops) >= 20000:
+                        project.commit(batch, coder)
+                        batch = project.change("codings")
+                for r in responses[k::machines]:
+                    batch.create(Status, Status.make_id(r.id, coder), response_id=r.id,
+                                 coder=coder, done=True)
+                project.commit(batch, coder)
+            last = Project.open(copy)  # a last session, not folded (still running, or crashed)
+            change = last.change("last")
+            for i in range(500):
+                r = responses[(i * 13 + k) % len(responses)]
+                change.create(Coding, derived_id("bench-last", coder, str(i)), response_id=r.id,
+                              code_id=code_ids[i % len(code_ids)], coder=coder, start=0,
+                              end=len(r.text), text_hash=r.hash)
+            last.commit(change, coder)
+            last.store._writer.close()
+            last.store._writer = None
+            machine_dir = next(p for p in (copy / "machines").iterdir()
+                               if not (base / "machines" / p.name).exists())
+            shutil.copytree(machine_dir, out / "machines" / machine_dir.name,
+                            ignore=shutil.ignore_patterns("backups", ".lock"))
+            shutil.rmtree(copy)
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    return homes
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("out", type=Path)

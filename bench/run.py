@@ -6,6 +6,9 @@
     python bench/run.py --json     also print one flat JSON object as the last line
     python bench/run.py --agreement-only   only agreement: two coders, and three with missing answers
 
+The same project is also spread over five machines' files (each coded a share without seeing the
+others) and opened by one of them: ``open_ratio_5_machines``.
+
 Every timing is compared with a floor measured in the same run (a minimal Textual app; one
 appended line with fdatasync), because these machines are shared and noisy: the ratio is the
 figure that counts. App timings come from a frame hook in a fresh process (bench/probe.py), never
@@ -32,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 TARGETS = {
     "open_ratio": ("<=", 2.0),
+    "open_ratio_5_machines": ("<=", 2.0),
     "next_ms_p95": ("<=", 16.0),
     "tag_ms_p50": ("<=", 5.0),
     "import_s": ("<=", 5.0),
@@ -52,10 +56,11 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[k]
 
 
-def run_probe(*args: str) -> tuple[dict, float]:
+def run_probe(*args: str, env: dict[str, str] | None = None) -> tuple[dict, float]:
     t0 = time.time()
     out = subprocess.run([sys.executable, str(HERE / "probe.py"), *args], capture_output=True,
-                         text=True, timeout=600, env={**os.environ, "TEXTUAL_ANIMATIONS": "none"})
+                         text=True, timeout=600,
+                         env={**os.environ, "TEXTUAL_ANIMATIONS": "none", **(env or {})})
     if out.returncode != 0:
         raise RuntimeError(f"probe {args} failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1]), t0
@@ -289,6 +294,70 @@ def _print(results: dict, as_json: bool) -> None:
         print(json.dumps(results))
 
 
+def open_rounds(source: Path, work: Path, repeat: int, keys: int,
+                env: dict[str, str] | None = None) -> list[tuple[float, dict, float]]:
+    """Floor and app alternate, each after the same preparation (a fresh copy of ``source``),
+    so both meet the same machine; the first pair only warms up (file cache, CPU after the
+    generation) and is not counted. Returns (floor seconds, probe output, probe start) each."""
+    runs = []
+    for i in range(repeat + 1):
+        copy = work / f"open-{i}"
+        shutil.copytree(source, copy, ignore=shutil.ignore_patterns("backups"))
+        os.sync()
+        time.sleep(0.5)
+        floor_out, floor_t0 = run_probe("floor")
+        out, t0 = run_probe("open", str(copy), "--keys", str(keys), env=env)
+        shutil.rmtree(copy)
+        if i:
+            runs.append((floor_out["first_paint"] - floor_t0, out, t0))
+    return runs
+
+
+def measure_five_machines(base: Path, work: Path, codes: int, codings: int, repeat: int) -> dict:
+    """The same project as a team of five leaves it in a synced folder (each machine coded a
+    share of it without seeing the others, folded it, and left its last session in a journal;
+    see generate.spread_over_machines), opened by one of the five in the app:
+
+    * the first time after the others' work arrived: its cache holds only its own share, the
+      first screen comes from it, and the rest (four snapshots, five journals) is read in on
+      the loading thread (``open_s_5_machines``, ``ready_s_5_machines``);
+    * again, once it has (its cache now holds everything: ``open_s_5_machines_again``)."""
+    import random
+
+    import generate
+
+    homes = generate.spread_over_machines(base, work / "five", work / "five-work", codes,
+                                          codings, 5, random.Random(2))
+    opener = {"XDG_DATA_HOME": str(Path(homes[0]) / "data"),
+              "XDG_CACHE_HOME": str(Path(homes[0]) / "cache")}
+
+    def rounds(source: Path) -> tuple[list[float], list[float], list[float]]:
+        runs = open_rounds(source, work, repeat, 5, opener)
+        return ([floor for floor, _, _ in runs], [out["first_paint"] - t0 for _, out, t0 in runs],
+                [out["ready"] - t0 for _, out, t0 in runs])
+
+    out: dict = {}
+    floors, opens, readies = rounds(work / "five")
+    out["open_s_5_machines"] = round(statistics.median(opens), 3)
+    out["floor_open_s_5_machines"] = round(statistics.median(floors), 3)
+    out["open_ratio_5_machines"] = round(out["open_s_5_machines"] / out["floor_open_s_5_machines"], 2)
+    out["ready_s_5_machines"] = round(statistics.median(readies), 3)
+    # that machine opens and closes it once (its cache then holds everything), then again
+    steady = work / "five-steady"
+    shutil.copytree(work / "five", steady)
+    code = ("import sys\nfrom tuiqa.project import Project\n"
+            "Project.open(sys.argv[1]).close()\n")
+    subprocess.run([sys.executable, "-c", code, str(steady)], check=True, cwd=ROOT,
+                   env={**os.environ, **opener, "PYTHONPATH": str(ROOT)})
+    floors, opens, readies = rounds(steady)
+    out["open_s_5_machines_again"] = round(statistics.median(opens), 3)
+    out["open_ratio_5_machines_again"] = round(out["open_s_5_machines_again"]
+                                               / statistics.median(floors), 2)
+    out["ready_s_5_machines_again"] = round(statistics.median(readies), 3)
+    shutil.rmtree(work / "five-work", ignore_errors=True)
+    return out
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true")
@@ -299,11 +368,14 @@ def main(argv=None) -> int:
     ap.add_argument("--exports", type=Path, metavar="PROJECT",
                     help="only time the exports, of this project (e.g. one kept with --keep)")
     args = ap.parse_args(argv)
-    if args.agreement_only:
-        return agreement_only(args)
-    if args.exports:
+    if args.agreement_only or args.exports:
+        # The bench's machine identity and caches stay in a scratch folder, never the user's own.
         work = Path(tempfile.mkdtemp(prefix="tuiqa-bench-"))
+        os.environ["XDG_DATA_HOME"] = str(work / "xdg-data")
+        os.environ["XDG_CACHE_HOME"] = str(work / "xdg-cache")
         try:
+            if args.agreement_only:
+                return agreement_only(args)
             _print(measure_exports(args.exports, work), args.json)
         finally:
             shutil.rmtree(work, ignore_errors=True)
@@ -322,6 +394,10 @@ def main(argv=None) -> int:
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "tuiqa"), str(HERE)],
                    check=True, stdout=subprocess.DEVNULL)
     work = Path(tempfile.mkdtemp(prefix="tuiqa-bench-"))
+    # This machine's identity and its caches of the generated projects live in the work folder
+    # (the probes, started from here, inherit them), never in the user's own folders.
+    os.environ["XDG_DATA_HOME"] = str(work / "xdg-data")
+    os.environ["XDG_CACHE_HOME"] = str(work / "xdg-cache")
     results: dict[str, float | int | str] = {"size": "quick" if args.quick else "full"}
     try:
         rng = random.Random(1)
@@ -338,21 +414,10 @@ def main(argv=None) -> int:
         results["responses"] = participants * questions
         results["codings"] = codings
 
-        # Floor and app alternate, each after the same preparation, so both meet the same machine;
-        # the first pair only warms up (file cache, CPU after the generation) and is not counted.
         floors, opens, readies, nexts, tags, rss = [], [], [], [], [], []
         cb_open, cb_filter, th_open = [], [], []
-        for i in range(args.repeat + 1):
-            copy = work / f"open-{i}"
-            shutil.copytree(work / "project", copy, ignore=shutil.ignore_patterns("backups"))
-            os.sync()
-            time.sleep(0.5)
-            floor_out, floor_t0 = run_probe("floor")
-            out, t0 = run_probe("open", str(copy), "--keys", "60")
-            shutil.rmtree(copy)
-            if i == 0:
-                continue
-            floors.append(floor_out["first_paint"] - floor_t0)
+        for floor, out, t0 in open_rounds(work / "project", work, args.repeat, 60):
+            floors.append(floor)
             opens.append(out["first_paint"] - t0)
             readies.append(out["ready"] - t0)
             nexts.extend(out["next_ms"])
@@ -375,6 +440,8 @@ def main(argv=None) -> int:
         results["codebook_open_ms"] = round(statistics.median(cb_open), 1)
         results["codebook_filter_ms_p95"] = round(percentile(cb_filter, 95), 1)
         results["themes_open_ms"] = round(statistics.median(th_open), 1)
+        results.update(measure_five_machines(work / "import-timed", work, codes, codings,
+                                             max(2, args.repeat // 2)))
         results.update(measure_open_on_a_terminal(work / "project", work, args.repeat))
         results.update(measure_bytes(work / "project", work / "pty"))
         shutil.copytree(work / "project", work / "three", ignore=shutil.ignore_patterns("backups"))

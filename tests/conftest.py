@@ -12,12 +12,23 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data"
 
 
+def pytest_configure(config):
+    """Not even a session fixture touches the user's real data or cache folders (where a machine
+    keeps its identity and its caches of projects)."""
+    import tempfile
+
+    base = Path(tempfile.mkdtemp(prefix="tuiqa-tests-"))
+    os.environ["XDG_DATA_HOME"] = str(base / "data")
+    os.environ["XDG_CACHE_HOME"] = str(base / "cache")
+
+
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch, tmp_path):
     """No test touches the user's real data folder or keymap, or depends on the login name."""
     monkeypatch.setenv("TUIQA_CODER", "tester")
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
     monkeypatch.delenv("NO_COLOR", raising=False)
 
 

@@ -6,7 +6,7 @@ import os
 
 from tuiqa.project import Project
 from tuiqa.session import Session
-from tuiqa.store.cache import cache_path
+from .machines import cache_file as cache_path
 
 
 def snapshot(project: Project) -> dict:

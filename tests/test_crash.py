@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from .machines import own
+
 from tuiqa import cli
 from tuiqa.project import Project
 
@@ -33,7 +35,7 @@ sys.exit(main(["open", sys.argv[1], "--coder", "ann"]))
 
 
 def _crash_logs(project: Path) -> list[Path]:
-    return sorted((project / "backups").glob("crash-*.log"))
+    return sorted((own(project) / "backups").glob("crash-*.log"))
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo-terminal")
@@ -59,7 +61,7 @@ def test_a_crash_in_the_app_exits_non_zero_and_keeps_a_crash_log(sample_project)
     read_until(20, lambda: b"1/260" in out)
     os.write(fd, b"d")  # an acknowledged change: mark the first answer done …
     end = time.monotonic() + 10
-    while not any(b'"done"' in p.read_bytes() for p in (sample_project / "journal").glob("*.jsonl")):
+    while not any(b'"done"' in p.read_bytes() for p in (own(sample_project) / "journal").glob("*.jsonl")):
         assert time.monotonic() < end, "the done mark never reached the journal"
         read_until(0.05)
     os.write(fd, b"n")  # … then the fault
@@ -104,7 +106,8 @@ def test_crash_logs_are_owner_only_even_in_a_group_folder_and_few(sample_project
     from tuiqa.crash import KEPT, keep_crash_log
 
     os.chmod(sample_project, 0o2770)
-    paths = [keep_crash_log(sample_project, f"Traceback {i}\n") for i in range(KEPT + 3)]
+    paths = [keep_crash_log(sample_project, own(sample_project) / "backups", f"Traceback {i}\n")
+             for i in range(KEPT + 3)]
     logs = _crash_logs(sample_project)
     assert len(logs) == KEPT and paths[-1] in logs and paths[0] not in logs
     assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in logs)
@@ -116,8 +119,8 @@ def test_a_journal_left_half_made_by_a_killed_session_is_tidied_away(sample_proj
     session starts its journal; a young one, or one still held, is left alone."""
     import fcntl
 
-    journal = sample_project / "journal"
-    journal.mkdir(exist_ok=True)
+    journal = own(sample_project) / "journal"
+    journal.mkdir(parents=True, exist_ok=True)
     header = b'{"journal":1,"session":"dead","coder":"ann","started":"1","host":"h","pid":1}\n'
     stale, young, held = (journal / f".{n}-x.jsonl.new" for n in ("1", "2", "3"))
     for path in (stale, young, held):

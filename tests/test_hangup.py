@@ -23,6 +23,8 @@ import pytest
 from tuiqa.hangup import HangUp, is_gone
 from tuiqa.project import Project
 
+from .machines import own
+
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs POSIX terminals")
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,7 +52,7 @@ def _alive(pid: int) -> bool:
 
 
 def _journal_text(project: Path) -> str:
-    return "".join(p.read_text(errors="replace") for p in (project / "journal").glob("*.jsonl"))
+    return "".join(p.read_text(errors="replace") for p in (own(project) / "journal").glob("*.jsonl"))
 
 
 def test_closing_tmux_ends_the_app_every_time(demo, tmp_path):
@@ -78,7 +80,8 @@ def test_closing_tmux_ends_the_app_every_time(demo, tmp_path):
             command = " ".join([sys.executable, "-m", "tuiqa", "open", str(project), "--coder", "ann"])
             tmux("new-session", "-d", "-s", "t", "-x", "80", "-y", "24",
                  "-e", f"PYTHONPATH={ROOT}", "-e", "LANG=C.UTF-8", "-e", "LC_ALL=C.UTF-8",
-                 "-e", f"XDG_DATA_HOME={tmp_path / 'xdg'}", command)
+                 "-e", f"XDG_DATA_HOME={os.environ['XDG_DATA_HOME']}",  # this test's machine
+                     "-e", f"XDG_CACHE_HOME={os.environ['XDG_CACHE_HOME']}", command)
             try:
                 pid = int(tmux("list-panes", "-t", "t", "-F", "#{pane_pid}").split()[0])
                 end = time.monotonic() + 30
@@ -121,7 +124,7 @@ def test_closing_tmux_ends_the_app_every_time(demo, tmp_path):
     for project in projects:  # every change kept; the journal is free and folds
         with Project.open(project) as opened:
             assert len(opened.done.get("ann", ())) == 1
-        assert not list((project / "journal").glob("*.jsonl")), "a journal was not folded"
+        assert not list((own(project) / "journal").glob("*.jsonl")), "a journal was not folded"
 
 
 # -- the pieces ------------------------------------------------------------------------------

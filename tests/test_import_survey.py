@@ -530,7 +530,9 @@ def test_later_export_adds_participants_and_questions_and_keeps_codings(tmp_path
     assert cli(capsys, "import-codings", codings, "-p", project)[0] == 0
     codings_before = _coding_rows(project)
     assert len(codings_before) == 2
-    data_before = (project / "data.json").read_bytes()
+    from .machines import own
+
+    data_before = (own(project) / "data.json").read_bytes()
 
     # A later export: a new question column in the middle, two new participants, P2 filled in Q2.
     later = write_rows(tmp_path / "v2.csv", [
@@ -556,7 +558,7 @@ def test_later_export_adds_participants_and_questions_and_keeps_codings(tmp_path
         assert got[("P5", "Q2")] == LONG_B
         assert len(got) == 5 + 5  # P1 Q3, P2 Q2, P4 Q1+Q3, P5 Q2
     assert _coding_rows(project) == codings_before
-    assert (project / "data.json").read_bytes() == data_before
+    assert (own(project) / "data.json").read_bytes() == data_before
 
 
 def test_a_classification_chosen_once_is_kept_on_the_next_import(base_survey, tmp_path, capsys):

@@ -220,20 +220,22 @@ def test_two_coders_at_once_two_users_in_a_group_folder(shared_copy, capsys):
 
 
 def test_doctor_restores_a_damaged_data_file_without_losing_the_last_session(sample_project, capsys):
+    from .machines import own
+
     for i in range(3):
         with Project.open(sample_project) as p:
             Session(p, "ann").create_and_apply(sorted(p.responses)[i], 0, 4, f"session {i}", "semantic")
-    data = sample_project / "data.json"
+    data = own(sample_project) / "data.json"
     damaged = data.read_bytes()[:700]
     data.write_bytes(damaged)
     checkup = doctor.check(sample_project)
-    assert not checkup.healthy and "data.json" in checkup.damaged
+    assert not checkup.healthy and any(d.endswith("data.json") for d in checkup.damaged)
     assert data.read_bytes() == damaged  # checking changes nothing
     doctor.restore(sample_project)
     assert doctor.check(sample_project).healthy
     with Project.open(sample_project) as p:
         assert {f"session {i}" for i in range(3)} <= {c.name for c in p.codes()}
-    assert any(path.name.startswith("damaged-data.json") for path in (sample_project / "backups").iterdir())
+    assert any(path.name.startswith("damaged-data.json") for path in (own(sample_project) / "backups").iterdir())
 
 
 def test_doctor_sets_damaged_journal_lines_aside(sample_project):
@@ -256,33 +258,43 @@ def test_doctor_sets_damaged_journal_lines_aside(sample_project):
 def test_cli_doctor_exit_codes(sample_project, capsys):
     from tuiqa.cli import main
 
+    from .machines import own
+
     assert main(["doctor", str(sample_project)]) == 0
-    (sample_project / "survey.json").write_bytes(b"\x00garbage")
+    with Project.open(sample_project) as p:
+        Session(p, "ann").toggle_done(sorted(p.responses)[0])
+    (own(sample_project) / "data.json").write_bytes(b"\x00garbage")
     assert main(["doctor", str(sample_project)]) == 1
     out = capsys.readouterr().out
-    assert "survey.json" in out and "--restore" in out
+    assert "data.json" in out and "--restore" in out
     assert main(["doctor", str(sample_project), "--restore"]) == 0
 
 
-def test_an_older_schema_is_migrated_with_the_original_kept(sample_project, monkeypatch):
-    """The migration path, exercised with a made-up next version (there is only schema 1 so far;
-    tests/data/projects/ keeps a fixture of each released version, opened below)."""
-    from tuiqa.store import migrations, store
+def test_a_schema_1_project_is_migrated_with_the_original_kept(tmp_path):
+    """The released schema-1 fixture, with a session's journal not yet folded: everything is
+    there after the migration, the schema-1 files leave the top of the folder, and the original
+    is kept byte for byte in this machine's backups/pre-migration-v1/."""
+    from .machines import own
 
-    calls = []
+    fixture = Path(__file__).resolve().parent / "data" / "projects" / "v1"
+    project = tmp_path / "old"
+    shutil.copytree(fixture, project)
+    from .machines import write_v1_journal
 
-    def to_v2(directory: Path) -> None:
-        calls.append(directory)
-        (directory / "migrated-marker").write_text("v2")
-
-    monkeypatch.setattr(store, "SCHEMA_VERSION", 2)
-    monkeypatch.setitem(migrations.MIGRATIONS, 1, to_v2)
-    before = (sample_project / "data.json").read_bytes()
-    with Project.open(sample_project) as p:
-        assert len(list(p.all_codings())) == 59
-    assert calls and json.loads((sample_project / "tuiqa.json").read_text())["schema_version"] == 2
-    kept = sample_project / "backups" / "pre-migration-v1"
-    assert (kept / "data.json").read_bytes() == before and (kept / "tuiqa.json").exists()
+    write_v1_journal(project, "aaaaaaaa", "1795843855999.0000.aaaaaaaa", "m1", "written in v1")
+    before = {str(p.relative_to(project)): p.read_bytes() for p in project.rglob("*") if p.is_file()}
+    with Project.open(project) as p:
+        assert len(p.responses) == 5 and len(list(p.all_codings())) >= 2
+        assert "written in v1" in [m.text for m in p.state.table("memo").values()]
+        assert any("migrated" in w for w in p.store.warnings)
+    assert json.loads((project / "tuiqa.json").read_text())["schema_version"] == 2
+    for name in ("survey.json", "data.json", "journal"):
+        assert not (project / name).exists()
+    kept = own(project) / "backups" / "pre-migration-v1"
+    assert {str(p.relative_to(kept)): p.read_bytes() for p in kept.rglob("*") if p.is_file()} == before
+    assert (project / ".gitignore").exists() and (project / ".stignore").exists()
+    with Project.open(project) as p:  # and again, from the new layout
+        assert "written in v1" in [m.text for m in p.state.table("memo").values()]
 
 
 def test_every_released_schema_fixture_opens(tmp_path):

@@ -568,6 +568,28 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     return EXIT_OK if checkup.healthy else EXIT_ERROR
 
 
+def cmd_sync(args: argparse.Namespace) -> int:
+    from .sync import SyncError, sync
+
+    try:
+        report = sync(_project_dir(args), _coder(args))
+    except SyncError as exc:
+        raise CliError(str(exc)) from None
+    print("\n".join(report.lines()))
+    return EXIT_OK
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from .status import status
+    from .store.store import ProjectError, _not_project_hint, is_project
+
+    directory = _project_dir(args)
+    if not is_project(directory):
+        raise ProjectError(f"{directory} is not a tuiqa project", _not_project_hint(directory))
+    print("\n".join(status(directory).lines()))
+    return EXIT_OK
+
+
 def cmd_open(args: argparse.Namespace) -> int:
     return run_app(_project_dir(args), coder=_coder(args), blind=args.blind, order=args.order)
 
@@ -602,17 +624,18 @@ def run_app(directory: Path, *, coder: str, blind: bool = False, order: str = "p
             print(f"warning: could not tidy the project on exit ({exc}); nothing is lost, "
                   "the journal is replayed next time", file=sys.stderr)
     if crash is not None:
-        return _report_crash(project.dir, crash, coder)
+        return _report_crash(project.dir, project.store.backup_dir, crash, coder)
     return EXIT_OK
 
 
-def _report_crash(directory: Path, crash: str, coder: str) -> int:
-    """The app failed: keep the traceback in backups/, say where the work is safe, exit non-zero."""
+def _report_crash(directory: Path, backups: Path, crash: str, coder: str) -> int:
+    """The app failed: keep the traceback in this machine's backups/, say where the work is safe,
+    exit non-zero."""
     from .crash import keep_crash_log, safe_message
 
     log, problem = None, None
     try:
-        log = keep_crash_log(directory, crash, coder=coder)
+        log = keep_crash_log(directory, backups, crash, coder=coder)
     except OSError as exc:
         problem = exc.strerror or str(exc)
     print(safe_message(directory, log, problem), file=sys.stderr)
@@ -865,6 +888,30 @@ examples:
     _add_project(p, positional=True)
     p.add_argument("--restore", action="store_true", help="restore damaged files from the backups")
     p.set_defaults(func=cmd_doctor)
+
+    p = sub.add_parser("sync", help="share the project through git: commit, pull, push",
+                       formatter_class=_formatter, epilog="""\
+Runs your own git (tuiqa itself opens no connection): commits this machine's files in the
+project (every file belongs to one machine, so a pull never conflicts), pulls, pushes, and says
+what arrived from whom. DIR must be in a git repository with a remote.
+
+examples:
+  tuiqa sync my-study
+  tuiqa sync -p ~/projects/wellbeing --coder ann""")
+    _add_project(p, positional=True)
+    p.add_argument("--coder", metavar="NAME", help="who is syncing (default: $TUIQA_CODER, else your login name)")
+    p.set_defaults(func=cmd_sync)
+
+    p = sub.add_parser("status", help="what has arrived in a synced project, from whom and when",
+                       formatter_class=_formatter, epilog="""\
+For a project shared through Dropbox, OneDrive, Syncthing or git: every machine whose files are
+in the folder, who codes on it, its sessions (and any still arriving), when it last changed
+something, and the conflicted copies a sync tool left. Reads only.
+
+examples:
+  tuiqa status my-study""")
+    _add_project(p, positional=True)
+    p.set_defaults(func=cmd_status)
 
     p = sub.add_parser("open", help="code a project in the terminal app", formatter_class=_formatter,
                        epilog="examples:\n  tuiqa open my-study\n  tuiqa open my-study --coder bea --blind")

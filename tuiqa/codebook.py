@@ -140,7 +140,7 @@ def merge(project: Project, change: Change, source_ids: list[str], target_id: st
         dup = move_codings(project, change, codings, target_id)
         merged += dup
         moved += len(codings) - dup
-        change.update("code", sid, deleted=True)
+        change.update("code", sid, deleted=True, merged_into=target_id)
     return moved, merged
 
 

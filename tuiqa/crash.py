@@ -2,8 +2,8 @@
 
 Every change is durable in the session's journal before the screen shows it, so a crash loses
 no acknowledged work: the next open replays the journal. What a crash must not do is pass
-silently (exit 0) or lose the evidence. The crash log goes into the project's ``backups/``,
-owner-only (``0600``) even in a group-shared project, because a traceback can quote survey text.
+silently (exit 0) or lose the evidence. The crash log goes into this machine's ``backups/`` in the
+project (``machines/<machine>/backups/``: every machine writes only its own files), owner-only (``0600``) even in a group-shared project, because a traceback can quote survey text.
 """
 
 from __future__ import annotations
@@ -21,13 +21,13 @@ KEPT = 20
 PREFIX = "crash-"
 
 
-def keep_crash_log(project_dir: Path, traceback_text: str, *, coder: str | None = None) -> Path:
+def keep_crash_log(project_dir: Path, folder: Path, traceback_text: str, *,
+                   coder: str | None = None) -> Path:
     """Write ``traceback_text`` with what is needed to understand it to a new crash log in
-    ``project_dir/backups/`` and return its path. Raises OSError if it cannot be written."""
+    ``folder`` (this machine's backups in ``project_dir``) and return its path. Raises OSError if
+    it cannot be written."""
     from .store.files import fsync_dir, make_private_dir
-    from .store.store import BACKUP_DIR
 
-    folder = project_dir / BACKUP_DIR
     make_private_dir(folder, shared_root=project_dir)
     now = time.time()
     stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime(now)) + f".{int(now % 1 * 1e6):06d}"

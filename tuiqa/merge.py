@@ -26,9 +26,9 @@ import threading
 from typing import Any, Callable
 
 from .longwork import Steps, uninterrupted
-from .model import ENTITY_TYPES, Entity, Resolution, ThemeCode
+from .model import ENTITY_TYPES, Resolution, ThemeCode
 from .project import Project
-from .store.state import ConflictInfo
+from .store.state import ConflictInfo, entity_ops
 
 
 @dataclass
@@ -70,32 +70,6 @@ class MergeReport:
 def _show(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 50 else text[:49] + "…"
-
-
-def _ops_for(obj: Entity, known: Entity | None, fields: dict[str, Any], new_id: str) -> list[dict]:
-    """Ops that carry ``obj``'s field values with their own stamps and histories, leaving out
-    what ``known`` (this project's copy) has already seen."""
-    groups: dict[tuple[str, bool], dict[str, Any]] = {}
-    ancestors: dict[str, list[str]] = {}
-    for name, value in fields.items():
-        hist = obj.history_of(name)
-        if not hist:
-            continue
-        head = hist[0]
-        if known is not None and head in known.history_of(name):
-            continue
-        creation = head == obj._s and not (obj._fh and name in obj._fh)
-        groups.setdefault((head, creation), {})[name] = value
-        # the creation stamp is an ancestor of every later value, even once the bounded history
-        # has forgotten it
-        ancestors[name] = hist[1:] + ([obj._s] if obj._s and obj._s != head else [])
-    ops = []
-    for (stamp, creation), values in sorted(groups.items()):
-        op: dict[str, Any] = {"s": stamp, "k": obj.KIND, "i": new_id, "f": values}
-        if not creation:
-            op["p"] = {name: ancestors[name] for name in values}
-        ops.append(op)
-    return ops
 
 
 def merge_into(project: Project, other_dir: Path, coder: str,
@@ -169,7 +143,7 @@ def _merge_survey(project: Project, other: Project, missing: tuple[list, list, l
             if a not in state.attributes:
                 state.attributes.append(a)
 
-    project.store.replace_survey(add)
+    project.store.replace_survey(add, kind="merge")
     report.survey.update({"participants": len(missing_p), "questions": len(missing_q),
                           "responses": len(missing_r)})
 
@@ -214,7 +188,7 @@ def _entity_ops(project: Project, other: Project, report: MergeReport) -> list[d
             elif kind == "coderpref" and fields.get("recent"):
                 fields["recent"] = [fuse.get(c, c) for c in fields["recent"]]
             known = ours.table(kind).get(new_id)
-            found = _ops_for(obj, known, fields, new_id)
+            found = entity_ops(obj, known, fields, new_id)
             if found:
                 ops.extend(found)
                 report.brought[kind] += 1

@@ -303,6 +303,9 @@ Strings = typing.Union[tuple[str, ...], list[str]]
 
 
 class Code(Entity):
+    """``merged_into``: set with ``deleted`` when the code is merged into another, so a coding
+    made meanwhile elsewhere can follow it (see :mod:`tuiqa.repairs`)."""
+
     KIND = "code"
     name: str
     kind: str
@@ -311,8 +314,9 @@ class Code(Entity):
     created_by: str
     parked: bool
     deleted: bool
+    merged_into: Optional[str]
     DEFAULTS = {"kind": SEMANTIC, "description": "", "colour": "", "created_by": "",
-                "parked": False, "deleted": False}
+                "parked": False, "deleted": False, "merged_into": None}
     REQUIRED = ("name",)
 
 

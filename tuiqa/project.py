@@ -34,7 +34,7 @@ from .model import (
     derived_id,
     new_id,
 )
-from .store.cache import make_entity
+from .store.cache import clone, make_entity
 from .store.state import ConflictInfo, State
 from .store.store import ProjectError, ProjectStore, RefreshResult
 from .text import snap_span
@@ -89,8 +89,8 @@ class Change:
         self._pending_values: dict[tuple[str, str, str], Any] = {}
         self._created: dict[tuple[str, str], dict[str, Any]] = {}
 
-    def _stamp(self) -> str:
-        return self.project.store.new_stamp()
+    def _stamp(self, after: Iterable[str] = ()) -> str:
+        return self.project.store.new_stamp(after)
 
     def current(self, kind: str, ident: str, name: str) -> Any:
         key = (kind, ident, name)
@@ -136,11 +136,11 @@ class Change:
         changed = {n: v for n, v in fields.items() if self.current(kind, ident, n) != v}
         if not changed:
             return False
-        stamp = self._stamp()
         prevs = {}
         for name in changed:
             pending = self._pending.get((kind, ident, name))
             prevs[name] = pending if pending is not None else (obj.stamp_of(name) if obj else "")
+        stamp = self._stamp(prevs.values())
         old = {name: self.current(kind, ident, name) for name in changed}
         self.ops.append({"s": stamp, "k": kind, "i": ident, "f": changed, "p": prevs})
         if record:
@@ -160,14 +160,20 @@ def _check_fields(cls: type[Entity], fields: dict[str, Any]) -> None:
         raise ChangeError(f"{cls.KIND} has no field(s) {', '.join(sorted(unknown))}")
 
 
-def build_bulk_indexes(entities: dict[str, dict[str, Entity]]):
-    """(codings by response, by code, count per coder, done responses per coder) from the tables.
+def build_bulk_indexes(entities: dict[str, dict[str, Entity]],
+                       codes: dict[str, Entity] | None = None):
+    """(codings by response, by code, count per coder, done responses per coder, ids of codings
+    on a deleted or missing code) from the tables (``codes``: the code table, if not in them).
 
     A pure function of the tables, so it can run off the main thread on fresh tables.
     """
     by_response: dict[str, dict[str, Coding]] = defaultdict(dict)
     by_code: dict[str, dict[str, Coding]] = defaultdict(dict)
     counts: dict[str, int] = defaultdict(int)
+    if codes is None:
+        codes = entities.get("code") or {}
+    live = {ident for ident, code in codes.items() if not code.deleted}  # type: ignore[attr-defined]
+    orphans: list[str] = []
     for c in (entities.get("coding") or {}).values():
         if c.deleted or c.response_id is None or c.code_id is None or c.coder is None \
                 or c.start is None or c.end is None:  # type: ignore[attr-defined]
@@ -175,11 +181,13 @@ def build_bulk_indexes(entities: dict[str, dict[str, Entity]]):
         by_response[c.response_id][c.id] = c  # type: ignore[attr-defined]
         by_code[c.code_id][c.id] = c  # type: ignore[attr-defined]
         counts[c.coder] += 1  # type: ignore[attr-defined]
+        if c.code_id not in live:  # type: ignore[attr-defined]
+            orphans.append(c.id)
     done: dict[str, set[str]] = defaultdict(set)
     for s in (entities.get("status") or {}).values():
         if s.done and s.coder and s.response_id:  # type: ignore[attr-defined]
             done[s.coder].add(s.response_id)  # type: ignore[attr-defined]
-    return by_response, by_code, counts, done
+    return by_response, by_code, counts, done, orphans
 
 
 class Project:
@@ -192,6 +200,7 @@ class Project:
         self.generation = 0
         self._partial = None
         self._loader = None
+        self.repair = True
         self._attach()
         self._rebuild_indexes()
 
@@ -203,15 +212,20 @@ class Project:
     # -- opening -----------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, directory: Path | str, *, lazy: bool = False, readonly: bool = False) -> Project:
+    def open(cls, directory: Path | str, *, lazy: bool = False, readonly: bool = False,
+             repair: bool = True) -> Project:
         """Open a project. ``lazy`` (the app): with a valid cache, what the first screen needs is
         ready at once and the bulk of the codings is decoded on a background thread; anything
-        that needs all of them (a change, a search across codes) waits for it to finish."""
+        that needs all of them (a change, a search across codes) waits for it to finish.
+        ``repair=False`` leaves what concurrent changes left behind as it is in the files
+        (see :mod:`tuiqa.repairs`; for ``doctor``); otherwise it is repaired (read-only: in
+        memory only)."""
         project = cls.__new__(cls)
         project.state = State()
         project.generation = 0
         project._partial = None
         project._loader = None
+        project.repair = repair
         project._reset_indexes()
         project._attach()
         project.store = ProjectStore.open(Path(directory), project.state, lazy=lazy,
@@ -219,6 +233,8 @@ class Project:
         project.dir = project.store.dir
         if project.store.pending is not None:
             project._start_lazy()
+        else:
+            project.resolve_orphans()
         return project
 
     def _start_lazy(self) -> None:
@@ -231,13 +247,29 @@ class Project:
             self.done[coder] = set(rids)
         self._partial = (cached, cached.where(), {})
         result: dict[str, Any] = {}
+        codes = dict(self.state.table("code"))  # nothing changes them until the swap
+        extra = self.store.take_extra()
+        if extra is not None:
+            # What arrived since the cache was written (other machines' snapshots and journal
+            # lines) is read in on the loading thread too, into a state of its own: copies of
+            # the small tables the first screen is using, and the freshly decoded bulk.
+            detached = State()
+            detached.entities = {kind: {i: clone(o) for i, o in table.items()}
+                                 for kind, table in self.state.entities.items()}
+            detached.sessions = dict(self.state.sessions)
+            detached.unknown_ops = list(self.state.unknown_ops)
 
         def decode() -> None:
             try:
                 tables: dict[str, dict[str, Entity]] = {}
                 cached.load_bulk(tables)
+                if extra is not None:
+                    detached.entities.update(tables)
+                    result["caught"] = self.store.read_extra(detached, extra)
+                    result["detached"] = detached
+                    tables = detached.entities
                 result["tables"] = tables
-                result["indexes"] = build_bulk_indexes(tables)
+                result["indexes"] = build_bulk_indexes(tables, tables.get("code") or codes)
                 for response in list(self.state.responses.values()):
                     response.text  # decode the remaining answer texts now, not on a keystroke
             except Exception as exc:  # a damaged cache: the main thread reads the files instead
@@ -294,22 +326,30 @@ class Project:
         self._partial = None
         self.store.pending = None
         if "error" in result:
-            from .store.files import file_lock
-
-            with file_lock(self.store.lock_path, exclusive=False):
-                self.store._load_locked()
+            self.store.reload()
             self.store.cache_stale = True
             return
         tables = result["tables"]
         for kind, table in tables.items():
             self.state.entities[kind] = table
-        by_response, by_code, counts, done = result["indexes"]
+        if "caught" in result:
+            detached = result["detached"]
+            self.state.sessions = detached.sessions
+            self.state.unknown_ops = detached.unknown_ops
+            self.store.take(result["caught"])
+            self.code_names, self.memos_by_target = {}, defaultdict(dict)
+            for kind in ("code", "memo"):  # the small tables are new objects now
+                for obj in self.state.table(kind).values():
+                    self._on_change(kind, obj, None)
+        by_response, by_code, counts, done, orphans = result["indexes"]
         self.codings_by_response = by_response
         self._by_code = by_code
         self.coder_counts = counts
         self.done = done
+        self._suspects.update(orphans)
         self.generation += 1
         gc.freeze()
+        self.resolve_orphans()
 
     def _whole(self) -> None:
         if self.store.pending is not None:
@@ -341,13 +381,16 @@ class Project:
         self.done: dict[str, set[str]] = defaultdict(set)  # coder -> response ids
         self.memos_by_target: dict[tuple[str, str], dict[str, Memo]] = defaultdict(dict)
         self.coder_counts: dict[str, int] = defaultdict(int)
+        #: codings that may be on a deleted or missing code (see resolve_orphans)
+        self._suspects: set[str] = set()
         self.generation += 1
 
     def _rebuild_indexes(self) -> None:
         """Build every index from the state in one pass (after a load)."""
         self._reset_indexes()
-        self.codings_by_response, self._by_code, self.coder_counts, self.done = \
+        self.codings_by_response, self._by_code, self.coder_counts, self.done, orphans = \
             build_bulk_indexes(self.state.entities)
+        self._suspects.update(orphans)
         for kind in ("code", "memo"):
             for obj in self.state.table(kind).values():
                 self._on_change(kind, obj, None)
@@ -379,7 +422,13 @@ class Project:
         self.generation += 1
         if kind == "coding":
             self._index_coding(obj, before)  # type: ignore[arg-type]
+            if not obj.deleted:  # type: ignore[attr-defined]
+                code = self.state.table("code").get(obj.code_id)  # type: ignore[attr-defined]
+                if code is None or code.deleted:  # type: ignore[attr-defined]
+                    self._suspects.add(obj.id)
         elif kind == "code":
+            if obj.deleted and (before is None or not before.get("deleted")):  # type: ignore[attr-defined]
+                self._suspects.update(self._codings_of_code(obj.id))
             if before is not None and not before.get("deleted") and before.get("name"):
                 key = name_key(before["name"])
                 if self.code_names.get(key) == obj.id:
@@ -396,6 +445,48 @@ class Project:
                 self.memos_by_target[(before["target_kind"], before["target_id"])].pop(obj.id, None)
             if not obj.deleted and obj.is_complete():  # type: ignore[attr-defined]
                 self.memos_by_target[(obj.target_kind, obj.target_id)][obj.id] = obj  # type: ignore[attr-defined]
+
+    def _codings_of_code(self, code_id: str) -> list[str]:
+        """Ids of a code's active codings (without waiting for a lazy open: its state is
+        not changing while it loads)."""
+        if self._by_code is not None:
+            return list(self._by_code.get(code_id, ()))
+        return [c.id for per in self.codings_by_response.values() for c in per.values()
+                if c.code_id == code_id]
+
+    def resolve_orphans(self) -> int:
+        """Repair codings left on a deleted or missing code by concurrent changes (see
+        :mod:`tuiqa.repairs`): written as one change, or only in memory when read-only.
+        Returns how many repairs were made."""
+        if not self._suspects or not self.repair or self.store.pending is not None:
+            return 0
+        from . import repairs
+
+        table = self.state.table("coding")
+        suspects = [table[i] for i in sorted(self._suspects) if i in table]
+        self._suspects = set()
+        ops = repairs.plan(suspects, self.state.table("code"), self.codings_by_response)
+        if not ops:
+            return 0
+        if self.store.readonly:
+            self.state.apply_all(ops)
+        else:
+            from .session import default_coder
+
+            coder = self.store.coder or default_coder()
+            conflicts = self.store.commit(ops, coder)
+            if conflicts:
+                self.record_conflicts(conflicts, coder)
+        self._suspects.clear()  # what the repairs themselves touched is repaired
+        return len(ops)
+
+    def orphans(self) -> list[Coding]:
+        """Active codings whose code is deleted or missing (none after :meth:`resolve_orphans`,
+        except those waiting for a code still to arrive)."""
+        from .repairs import is_orphan
+
+        codes = self.state.table("code")
+        return [c for c in self.all_codings() if is_orphan(c, codes)]
 
     def _index_coding(self, c: Coding, before: dict[str, Any] | None) -> None:
         by_code = self._by_code
@@ -576,25 +667,39 @@ class Project:
         conflicts = self.store.commit(change.ops, coder)
         if conflicts:
             self.record_conflicts(conflicts, coder)
+        self.resolve_orphans()
         return UndoRecord(change.label, change.items)
 
     def refresh(self, coder: str = "") -> RefreshResult:
         result = self.store.refresh()
+        if coder and not self.store.readonly and self.store.unrecorded:
+            self.store.record_unrecorded(coder)  # found when opening
         if result.conflicts and coder:
             self.record_conflicts(result.conflicts, coder)
+        if self.resolve_orphans():
+            result.changed_kinds.add("coding")
         return result
 
+    def arrival_notes(self, result: RefreshResult | None = None) -> list[str]:
+        """What arrived from other machines (since opening, or in ``result``), in words, for a
+        notice: "2 sessions from bea (41 codings, 2 renames)". Changes from this machine's
+        other sessions (a colleague on the same server) are not announced, as before."""
+        arrived = result.arrivals if result is not None else self.store.arrived
+        if result is None:
+            self.store.arrived = type(arrived)()
+        return arrived.without(self.store.machine).phrases()
+
     def record_conflicts(self, conflicts: Iterable[ConflictInfo], coder: str) -> None:
+        from .store.state import conflict_fields, conflict_id
+
         change = self.change("record conflicts")
         for c in conflicts:
             if c.kind == "conflict":
                 continue
-            ident = derived_id("conflict", c.kind, c.target_id, c.field, c.lost_stamp)
+            ident = conflict_id(c)
             if change.exists("conflict", ident):
                 continue
-            change.create(Conflict, ident, kind=c.kind, target_id=c.target_id, field=c.field,
-                          kept=c.kept, lost=c.lost, lost_stamp=c.lost_stamp, lost_by=c.lost_by,
-                          kept_by="", seen_by=[])
+            change.create(Conflict, ident, **conflict_fields(c))
         if change.ops:
             self.store.commit(change.ops, coder)
 

@@ -1,12 +1,16 @@
 """A private, disposable binary copy of the loaded state, so a large project opens at once.
 
-The TinyDB files are the truth; this cache only makes opening them fast (marshal decodes about
-four times faster than JSON, and its sections can be decoded separately). It lives in
-``DIR/.cache/<uid>.bin``, one per user, owner-only, inside the project so it goes wherever the
-project goes and is deleted with it. It is used only if it matches ``data.json`` and
-``survey.json`` exactly (modification time to the nanosecond, and size), was written by this user, and decodes
-cleanly; anything else and the project is read from the TinyDB files as usual. Deleting it is
-always safe.
+The project's files are the truth; this cache only makes opening them fast (marshal decodes about
+four times faster than JSON, and its sections can be decoded separately). It lives outside the
+project, in the user's cache folder (``platformdirs.user_cache_dir("tuiqa")/projects/``), one file
+per project and machine, owner-only: it never travels with a synced project folder, and two
+machines never share one. Deleting it is always safe.
+
+It records exactly what it holds: the version vector of the journals folded in, the survey
+imports, and the snapshot files it read (by modification time and size). Opening uses it when
+everything it holds is still in the project (a copy of the project on this machine shares it);
+whatever has arrived since (another machine's journal lines, snapshot or import) is read on top
+of it (see :class:`~tuiqa.store.store.ProjectStore`).
 
 Sections (each a separate marshal blob):
 
@@ -28,23 +32,29 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..model import ENTITY_TYPES, Entity, Participant, Question, Responses, TextChunk
-from .files import atomic_write, make_private_dir
+from .files import atomic_write
 
 if TYPE_CHECKING:
     from .state import State
     from .store import ProjectStore
 
 MAGIC = "tuiqa-cache"
-VERSION = 3
-CACHE_DIR = ".cache"
+VERSION = 5
 BULK_KINDS = ("coding", "status")
 TEXT_CHUNK = 1_000  # answers per text chunk
 CHUNK = 5_000  # rows per chunk: one chunk decodes in a few ms, so the UI stays responsive
 MARSHAL_VERSION = 4
 
 
-def cache_path(directory: Path) -> Path:
-    return directory / CACHE_DIR / f"{os.getuid()}.bin"
+def cache_dir() -> Path:
+    from platformdirs import user_cache_path
+
+    return user_cache_path("tuiqa", appauthor=False) / "projects"
+
+
+def cache_path(store: ProjectStore) -> Path:
+    ident = "".join(ch for ch in str(store.meta.get("project_id", "")) if ch.isalnum() or ch == "-")
+    return cache_dir() / f"{ident or 'project'}-{store.machine or 'reader'}.bin"
 
 
 def _schema() -> dict[str, tuple[str, ...]]:
@@ -59,6 +69,14 @@ def _rows(objs) -> list[tuple]:
     return [_row(o) for o in objs]
 
 
+def clone(obj: Entity) -> Entity:
+    """A copy of an entity that shares nothing a change could touch."""
+    copy = make_entity(type(obj), _row(obj))
+    if copy._fh is not None:
+        copy._fh = dict(copy._fh)
+    return copy
+
+
 def make_entity(cls: type[Entity], row: tuple) -> Entity:
     obj = object.__new__(cls)
     obj.id, obj._s, obj._fh = row[0], row[1], row[2]
@@ -67,9 +85,10 @@ def make_entity(cls: type[Entity], row: tuple) -> Entity:
     return obj
 
 
-def write_cache(store: ProjectStore, offsets: dict[str, int],
+def write_cache(store: ProjectStore, held: dict[str, Any],
                 foreign: dict[str, list[dict[str, Any]]] | None = None) -> None:
-    """Write the cache for the state as it is now (call with the files just written)."""
+    """Write the cache for the state as it is now. ``held``: what it holds (``vv``, ``imports``,
+    ``snapshots``: see :meth:`ProjectStore.holding`)."""
     st = store.state
     from ..navigation import ORDERS, reading_order
 
@@ -125,9 +144,10 @@ def write_cache(store: ProjectStore, offsets: dict[str, int],
         sections[f"text:{i // TEXT_CHUNK}"] = marshal.dumps(texts[i:i + TEXT_CHUNK], MARSHAL_VERSION)
     header = {
         "magic": MAGIC, "version": VERSION, "uid": os.getuid(), "schema": _schema(),
-        "data_ident": _ident(store.data_path), "survey_ident": _ident(store.survey_path),
-        "offsets": offsets, "unknown_ops": st.unknown_ops, "foreign": foreign or {},
-        "chunks": {kind: len(chunks) for kind, chunks in bulk.items()},
+        "project_id": store.meta.get("project_id"), "machine": store.machine,
+        "vv": held["vv"], "imports": sorted(held["imports"]), "snapshots": held["snapshots"],
+        "sessions": st.sessions, "unknown_ops": st.unknown_ops, "clock": st.latest_stamp(),
+        "foreign": foreign or {}, "chunks": {kind: len(chunks) for kind, chunks in bulk.items()},
     }
     # Layout: header length (8 bytes), header, then each section; the header's table says where.
     table: dict[str, tuple[int, int]] = {}
@@ -137,15 +157,15 @@ def write_cache(store: ProjectStore, offsets: dict[str, int],
         position += len(blob)
     header["sections"] = table
     head = marshal.dumps(header, MARSHAL_VERSION)
-    path = cache_path(store.dir)
-    make_private_dir(path.parent, shared_root=store.dir)
+    path = cache_path(store)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     atomic_write(path, b"".join([len(head).to_bytes(8, "little"), head, *sections.values()]),
                  mode=0o600)
 
 
-def _ident(path: Path) -> list[int] | None:
+def file_ident(path: Path) -> list[int] | None:
     """Modification time and size, as Python's own bytecode cache does: a copy that keeps times
-    (cp -a, rsync -a, a backup restore) keeps its cache valid; any rewrite invalidates it."""
+    (cp -a, rsync -a, a backup restore) is the same file; any rewrite is another."""
     try:
         st = path.stat()
     except FileNotFoundError:
@@ -182,8 +202,26 @@ class Cached:
             self._fd = -1
 
     @property
-    def offsets(self) -> dict[str, int]:
-        return dict(self.header["offsets"])
+    def vv(self) -> dict[str, int]:
+        return dict(self.header["vv"])
+
+    @property
+    def imports(self) -> set[str]:
+        return set(self.header["imports"])
+
+    @property
+    def snapshots(self) -> dict[str, list[int]]:
+        """The snapshot files it read (project-relative path -> modification time and size)."""
+        return dict(self.header["snapshots"])
+
+    @property
+    def sessions(self) -> dict[str, dict[str, str]]:
+        return dict(self.header.get("sessions") or {})
+
+    @property
+    def latest_stamp(self) -> str:
+        """The latest stamp in the cached state (the clock moves past it at once)."""
+        return str(self.header.get("clock") or "")
 
     @property
     def foreign(self) -> dict[str, Any]:
@@ -236,8 +274,9 @@ class Cached:
 
 
 def read_cache(store: ProjectStore) -> Cached | None:
-    """The cache, if it matches the project files exactly; else None (never raises)."""
-    path = cache_path(store.dir)
+    """This project's cache on this machine, if it is whole and of this version; else None
+    (never raises). Whether what it holds is still in the project is the store's to check."""
+    path = cache_path(store)
     try:
         fd = os.open(path, os.O_RDONLY)
     except OSError:
@@ -254,11 +293,12 @@ def read_cache(store: ProjectStore) -> Cached | None:
                 or header.get("version") != VERSION or header.get("uid") != os.getuid()
                 or header.get("schema") != _schema()):
             raise ValueError("another cache version")
-        if header.get("data_ident") != _ident(store.data_path) or \
-                header.get("survey_ident") != _ident(store.survey_path):
-            raise ValueError("stale")
+        if header.get("project_id") != store.meta.get("project_id") or \
+                header.get("machine") != store.machine:
+            raise ValueError("another project")
         sections = header.get("sections")
-        if not isinstance(sections, dict) or not isinstance(header.get("offsets"), dict):
+        if not isinstance(sections, dict) or not isinstance(header.get("vv"), dict) or \
+                not isinstance(header.get("snapshots"), dict):
             raise ValueError("no section table")
         for name in ("survey", "small", "where", "done"):
             if name not in sections:
@@ -271,8 +311,8 @@ def read_cache(store: ProjectStore) -> Cached | None:
     return Cached(fd, header, 8 + size)
 
 
-def remove_cache(directory: Path) -> None:
+def remove_cache(store: ProjectStore) -> None:
     try:
-        cache_path(directory).unlink()
-    except FileNotFoundError:
+        cache_path(store).unlink()
+    except OSError:
         pass

@@ -40,10 +40,14 @@ class JournalDamaged(Exception):
 class ReadResult:
     txns: list[dict[str, Any]]
     offset: int  # bytes consumed (up to and including the last complete line)
+    header: dict[str, Any] | None = None  # the journal's first line, if it was read
+    damage: JournalDamaged | None = None  # with ``tolerant``: where reading stopped
 
 
-def read_from(path: Path, offset: int) -> ReadResult:
-    """Complete transactions in ``path`` from byte ``offset`` on."""
+def read_from(path: Path, offset: int, *, tolerant: bool = False) -> ReadResult:
+    """Complete transactions in ``path`` from byte ``offset`` on. A damaged line raises
+    :class:`JournalDamaged`, or with ``tolerant`` ends the reading there (another machine's
+    journal: what comes before it is used, and the offset stays before it)."""
     try:
         with open(path, "rb") as fh:
             fh.seek(offset)
@@ -54,24 +58,40 @@ def read_from(path: Path, offset: int) -> ReadResult:
     if end < 0:
         return ReadResult([], offset)
     txns: list[dict[str, Any]] = []
+    header = None
     pos = 0
-    line_no = None
     for raw in data[: end + 1].split(b"\n")[:-1]:
+        start = pos
         pos += len(raw) + 1
         if not raw.strip():
             continue
         try:
             txn = orjson.loads(raw)
-        except orjson.JSONDecodeError as exc:
-            if line_no is None:
-                line_no = _line_number(path, offset + pos - len(raw) - 1)
-            raise JournalDamaged(path, line_no, f"not valid JSON: {exc}") from None
-        if not isinstance(txn, dict):
-            raise JournalDamaged(path, _line_number(path, offset + pos - len(raw) - 1),
-                                 "not a transaction")
+            if not isinstance(txn, dict):
+                raise ValueError("not a transaction")
+        except (orjson.JSONDecodeError, ValueError) as exc:
+            detail = str(exc) if isinstance(exc, ValueError) and not \
+                isinstance(exc, orjson.JSONDecodeError) else f"not valid JSON: {exc}"
+            damage = JournalDamaged(path, _line_number(path, offset + start), detail)
+            if not tolerant:
+                raise damage from None
+            return ReadResult(txns, offset + start, header, damage)
         if "ops" in txn:
             txns.append(txn)
-    return ReadResult(txns, offset + end + 1)
+        elif "journal" in txn and header is None:
+            header = txn
+    return ReadResult(txns, offset + end + 1, header)
+
+
+def read_header(path: Path) -> dict[str, Any] | None:
+    """A journal's first line (who wrote it, when, on which machine), if it is readable."""
+    try:
+        with open(path, "rb") as fh:
+            line = fh.readline(1 << 16)
+        head = orjson.loads(line) if line.endswith(b"\n") else None
+    except (OSError, orjson.JSONDecodeError):
+        return None
+    return head if isinstance(head, dict) and "journal" in head else None
 
 
 def _line_number(path: Path, byte_offset: int) -> int:
@@ -90,7 +110,8 @@ def tail_is_torn(path: Path, offset: int) -> bool:
 class JournalWriter:
     """The journal of this session. Holds an exclusive lock on its file while open."""
 
-    def __init__(self, directory: Path, session: str, coder: str, started: str) -> None:
+    def __init__(self, directory: Path, session: str, coder: str, started: str,
+                 machine: str = "") -> None:
         self.path = directory / f"{started.split('.')[0]}-{session}{JOURNAL_SUFFIX}"
         mode = file_mode(directory)
         # The file is made under another name, locked, and only then renamed into place: a
@@ -102,7 +123,7 @@ class JournalWriter:
             fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             self.size = 0
             header = {"journal": 1, "session": session, "coder": coder, "started": started,
-                      "host": socket.gethostname(), "pid": os.getpid()}
+                      "host": socket.gethostname(), "pid": os.getpid(), "machine": machine}
             self._write(orjson.dumps(header) + b"\n")
             os.rename(tmp, self.path)
         except BaseException:

@@ -40,6 +40,11 @@ class Clock:
             self._last_ms, self._counter = ms, counter
 
 
+def is_derived(stamp: str) -> bool:
+    """A stamp derived from another by a repair (see :mod:`tuiqa.repairs`), not made by a clock."""
+    return "~" in stamp
+
+
 def parse(stamp: str) -> tuple[int, int]:
     try:
         ms, counter, _ = stamp.split(".", 2)

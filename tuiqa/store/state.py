@@ -30,6 +30,7 @@ from ..model import (
     Question,
     Response,
 )
+from .stamps import is_derived
 
 HISTORY_LIMIT = 16
 
@@ -44,6 +45,7 @@ class ConflictInfo:
     kept_stamp: str
     lost_stamp: str
     lost_by: str
+    kept_by: str = ""
 
 
 Listener = Callable[[str, Entity, "dict[str, Any] | None"], None]
@@ -68,6 +70,8 @@ class State:
         self._loaded_listeners: list[Callable[[], None]] = []
         #: canonical strings while loading (see _SHARED_FIELDS)
         self._canon: dict[str, str] = {}
+        #: every session whose changes are known: tag -> {"coder", "machine", "started"}
+        self.sessions: dict[str, dict[str, str]] = {}
 
     def reset(self) -> None:
         """Forget everything (before a reload); listeners drop their indexes."""
@@ -76,6 +80,7 @@ class State:
         self.sequences = {}
         self.entities = {kind: {} for kind in ENTITY_TYPES}
         self.unknown_ops = []
+        self.sessions = {}
         for callback in self._reset_listeners:
             callback()
 
@@ -127,38 +132,55 @@ class State:
         before = None
         conflicts: list[ConflictInfo] = []
         changed = False
-        filled: set[str] = set()
-        if prevs is None and not obj._s:
-            # The creation arrives after a later change (read from another journal first): it
-            # fills the fields that change did not set, and loses to it on the fields it did.
-            obj._s = stamp
-            known = obj._fh or {}
-            for name, value in fields.items():
-                if name in cls.FIELDS and name not in known:
-                    if before is None:
-                        before = obj.values()
-                    setattr(obj, name, value)
-                    filled.add(name)
-                    changed = True
+        defaults = cls.DEFAULTS
+        creation = prevs is None
+        implicit = False  # the fields this creation sets on nothing are known by its stamp
+        if creation:
+            # The same entity created in two places (an id derived from what it is: the same code
+            # named at once by two coders), or its creation arriving after a later change. A
+            # field a creation leaves at its default is not set by it, so what one creation set
+            # is never undone by the other's defaults; the earliest creation stamp is kept.
+            if not obj._s:
+                obj._s, implicit = stamp, True
+            elif stamp < obj._s:
+                _pin(obj, cls)
+                obj._s, implicit = stamp, True
         for name, value in fields.items():
-            if name not in cls.FIELDS or name in filled:
+            if name not in cls.FIELDS:
                 continue
-            hist = obj.history_of(name)
-            head = hist[0] if hist else ""
-            if stamp == head or stamp in hist:
+            if creation and name in defaults and value == defaults[name]:
                 continue
+            fh = obj._fh
             current = getattr(obj, name)
+            if fh is not None and name in fh:
+                hist = fh[name]
+            elif obj._s and not (name in defaults and current == defaults[name]) \
+                    and not (implicit and obj._s == stamp):
+                hist = [obj._s]
+            else:
+                hist = []  # never set: holds its default
+            head = hist[0] if hist else ""
             seen = _ancestors(prevs, name)
-            quiet = name in cls.QUIET
+            if stamp == head or stamp in hist:
+                if seen and not set(seen) <= set(hist):
+                    if obj._fh is None:
+                        obj._fh = {}
+                    obj._fh[name] = _merge_hist(hist, seen)  # what it had seen, known now too
+                continue
+            quiet = name in cls.QUIET or name == "created_by" or is_derived(stamp) or is_derived(head)
             if stamp > head:
                 if head and head not in seen and current != value and not quiet:
-                    conflicts.append(ConflictInfo(kind, ident, name, value, current, stamp, head, ""))
+                    conflicts.append(ConflictInfo(kind, ident, name, value, current, stamp, head,
+                                                  self.who(head), by or self.who(stamp)))
                 if before is None:
                     before = obj.values()
                 setattr(obj, name, value)
                 changed = True
-            elif current != value and not quiet:
-                conflicts.append(ConflictInfo(kind, ident, name, current, value, head, stamp, by))
+            elif current != value and not quiet and not _forgotten(hist, stamp):
+                conflicts.append(ConflictInfo(kind, ident, name, current, value, head, stamp,
+                                              by or self.who(stamp), self.who(head)))
+            if not hist and implicit:
+                continue  # set by the creation that is now the entity's own: known by _s
             new_hist = _merge_hist(hist, [stamp], seen)
             if obj._fh is None:
                 obj._fh = {}
@@ -166,6 +188,14 @@ class State:
         if changed:
             self._notify(kind, obj, before)
         return conflicts
+
+    def who(self, stamp: str) -> str:
+        """The coder whose session made the change stamped ``stamp`` ("" if not known)."""
+        parts = stamp.split(".", 2)
+        if len(parts) < 3:
+            return ""
+        info = self.sessions.get(parts[2][:8])
+        return info.get("coder", "") if info else ""
 
     def apply_all(self, ops: Iterable[dict[str, Any]], by: str = "") -> list[ConflictInfo]:
         out: list[ConflictInfo] = []
@@ -199,6 +229,39 @@ class State:
             obj = make(doc, canon)
             table[obj.id] = obj
 
+    def absorb_docs(self, kind: str, docs: Iterable[dict[str, Any]], *,
+                    bulk: bool = False) -> tuple[list[ConflictInfo], list[dict[str, Any]]]:
+        """Union another snapshot's documents into this state, field by field, by the same
+        rule as every change (:meth:`apply`). With ``bulk`` (while loading, before
+        :meth:`end_load`) an entity this state lacks is taken as it is, unannounced.
+        Returns the conflicts found and the ops that were new here."""
+        cls = ENTITY_TYPES.get(kind)
+        if cls is None:
+            return [], []
+        table = self.table(kind)
+        make = _constructor(cls)
+        canon = self._canon
+        conflicts: list[ConflictInfo] = []
+        applied: list[dict[str, Any]] = []
+        for doc in docs:
+            ident = doc.get("id")
+            mine = table.get(ident)
+            if mine is not None and doc.get("_s", "") == mine._s and \
+                    (doc.get("_h") or None) == mine._fh:
+                continue  # the same version of it
+            theirs = make(doc, canon)
+            if mine is None and bulk:
+                table[theirs.id] = theirs
+                applied.append({"s": theirs.updated, "k": kind, "i": theirs.id, "f": {}})
+                continue
+            ops = entity_ops(theirs, mine)
+            for op in ops:
+                found = self.apply(op, self.who(op["s"]))
+                if found:
+                    conflicts.extend(found)
+            applied.extend(ops)
+        return conflicts, applied
+
     def end_load(self) -> None:
         """After a bulk load: listeners rebuild their indexes from scratch, once."""
         self._canon = {}
@@ -207,6 +270,24 @@ class State:
 
     def add_loaded_listener(self, callback: Callable[[], None]) -> None:
         self._loaded_listeners.append(callback)
+
+    def latest_stamp(self) -> str:
+        """The latest stamp anything in the state carries (the clock must move past it)."""
+        return latest_stamp(self.entities)
+
+
+def latest_stamp(entities: dict[str, dict[str, Entity]]) -> str:
+    latest = ""
+    for table in entities.values():
+        for obj in table.values():
+            if obj._s > latest:
+                latest = obj._s
+            fh = obj._fh
+            if fh:
+                for hist in fh.values():
+                    if hist and hist[0] > latest:
+                        latest = hist[0]
+    return latest
 
 
 #: Fields that refer to other objects: one shared string per distinct value saves memory.
@@ -238,6 +319,26 @@ def _constructor(cls: type[Entity]) -> Callable[[dict[str, Any], dict[str, str]]
 
 
 _CONSTRUCTORS: dict[type, Callable[..., Entity]] = {}
+
+
+def _pin(obj: Entity, cls: type[Entity]) -> None:
+    """Before an earlier creation takes over ``_s``: the fields the current one set keep its
+    stamp explicitly."""
+    defaults = cls.DEFAULTS
+    for name in cls.FIELDS:
+        if obj._fh is not None and name in obj._fh:
+            continue
+        value = getattr(obj, name)
+        if name in defaults and value == defaults[name]:
+            continue
+        if obj._fh is None:
+            obj._fh = {}
+        obj._fh[name] = [obj._s]
+
+
+def _forgotten(hist: list[str], stamp: str) -> bool:
+    """Older than everything a full history remembers: seen long ago, not a conflict."""
+    return len(hist) >= HISTORY_LIMIT and stamp < hist[-1]
 
 
 def _ancestors(prevs: dict[str, Any] | None, name: str) -> list[str]:
@@ -272,6 +373,53 @@ def entity_to_doc(obj: Entity) -> dict[str, Any]:
 
 def entity_from_doc(cls: type[Entity], doc: dict[str, Any]) -> Entity:
     return _constructor(cls)(doc, {})
+
+
+def entity_ops(obj: Entity, known: Entity | None = None, fields: dict[str, Any] | None = None,
+               new_id: str | None = None) -> list[dict[str, Any]]:
+    """Ops that carry ``obj``'s field values with their own stamps and histories (to another
+    copy of the project), leaving out what ``known`` (that copy's version) has already seen.
+    ``fields``/``new_id``: other values or another id to carry them under (a merge that fuses
+    two codes)."""
+    if fields is None:
+        fields = obj.values()
+    groups: dict[tuple[str, bool], dict[str, Any]] = {}
+    ancestors: dict[str, list[str]] = {}
+    for name, value in fields.items():
+        hist = obj.history_of(name)
+        if not hist:
+            continue
+        head = hist[0]
+        if known is not None and head in known.history_of(name):
+            continue
+        creation = head == obj._s and not (obj._fh and name in obj._fh)
+        if creation and name in obj.DEFAULTS and value == obj.DEFAULTS[name]:
+            continue  # never set: a creation's default sets nothing (see State.apply)
+        groups.setdefault((head, creation), {})[name] = value
+        # the creation stamp is an ancestor of every later value, even once the bounded history
+        # has forgotten it
+        ancestors[name] = hist[1:] + ([obj._s] if obj._s and obj._s != head else [])
+    ops = []
+    ident = new_id or obj.id
+    for (stamp, creation), values in sorted(groups.items()):
+        op: dict[str, Any] = {"s": stamp, "k": obj.KIND, "i": ident, "f": values}
+        if not creation:
+            op["p"] = {name: ancestors[name] for name in values}
+        ops.append(op)
+    return ops
+
+
+def conflict_id(c: ConflictInfo) -> str:
+    """One record per lost change, the same on every machine that finds it."""
+    from ..model import derived_id
+
+    return derived_id("conflict", c.kind, c.target_id, c.field, c.lost_stamp)
+
+
+def conflict_fields(c: ConflictInfo) -> dict[str, Any]:
+    return {"kind": c.kind, "target_id": c.target_id, "field": c.field, "kept": c.kept,
+            "lost": c.lost, "lost_stamp": c.lost_stamp, "lost_by": c.lost_by,
+            "kept_by": c.kept_by, "seen_by": []}
 
 
 def field_history(obj: Entity) -> dict[str, list[str]]:

@@ -51,7 +51,8 @@ def encode_tables(tables: dict[str, Iterable[tuple[str, dict[str, Any]]]]) -> by
     return b"".join(parts)
 
 
-def decode_file(path: Path) -> dict[str, dict[str, Any]]:
+def read_raw(path: Path) -> bytes:
+    """A project file's bytes; :class:`FileDamaged` if it cannot be read or is empty."""
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -60,6 +61,11 @@ def decode_file(path: Path) -> dict[str, dict[str, Any]]:
         raise FileDamaged(path, f"cannot be read: {exc.strerror}") from exc
     if not data.strip():
         raise FileDamaged(path, "is empty")
+    return data
+
+
+def decode_file(path: Path) -> dict[str, dict[str, Any]]:
+    data = read_raw(path)
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
@@ -85,13 +91,19 @@ def iter_docs(data: bytes) -> Iterator[tuple[str, dict[str, Any]]]:
     :class:`NotStreamable` as soon as a line does not fit the layout (a file edited by hand or
     written by TinyDB's own storage), so the caller can fall back to :func:`decode_file`.
     """
+    return iter_line_docs(data.split(b"\n"))
+
+
+def iter_line_docs(lines: Iterable[bytes]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """:func:`iter_docs` over lines (without their newlines), e.g. read one by one from a file
+    to stop after the first tables."""
     loads = orjson.loads
-    lines = data.split(b"\n")
-    if not lines or lines[0] != b"{":
+    lines = iter(lines)
+    if next(lines, None) != b"{":
         raise NotStreamable("first line")
     table: str | None = None
     closed = False
-    for line in lines[1:]:
+    for line in lines:
         if table is not None:
             if line[:1] == b'"':  # a document: "<doc id>": {...} with an optional comma
                 cut = line.find(b'": {')
@@ -132,6 +144,23 @@ def iter_docs(data: bytes) -> Iterator[tuple[str, dict[str, Any]]]:
             raise NotStreamable("table start")
     if not closed or table is not None:
         raise NotStreamable("unterminated")
+
+
+def read_docs(path: Path) -> dict[str, list[dict[str, Any]]]:
+    """Every table's documents, streamed where the file is in our layout, else parsed whole.
+    Raises :class:`FileDamaged` (and ``FileNotFoundError``)."""
+    from itertools import groupby
+    from operator import itemgetter
+
+    raw = read_raw(path)
+    tables: dict[str, list[dict[str, Any]]] = {}
+    try:
+        for table, group in groupby(iter_docs(raw), key=itemgetter(0)):
+            tables.setdefault(table, []).extend(doc for _, doc in group)
+    except NotStreamable:
+        whole = decode_file(path)
+        tables = {name: table_docs(whole, name) for name in whole}
+    return tables
 
 
 def write_tables(path: Path, tables: dict[str, list[dict[str, Any]]]) -> None:

@@ -331,8 +331,18 @@ class TuiqaApp(OneKeyAtATime, App):
                 self.notify(escape(f"Conflict on {c.kind} {c.field}: kept {quoted(c.kept)}, "
                                    f"{quoted(c.lost)} lost (a later change won)"), severity="warning",
                             timeout=10)
+        self._notify_arrivals(result)
         if result.changed:
             self.redraw_screen()
+
+    def _notify_arrivals(self, result) -> None:
+        """Work from other machines (a synced folder) is announced as it arrives."""
+        notes = self.project.arrival_notes() + self.project.arrival_notes(result)
+        if notes:
+            self.notify(escape("Arrived: " + "; ".join(notes)), title="From other machines",
+                        timeout=8)
+        for warning in result.warnings:
+            self.notify(escape(warning), severity="warning", timeout=10)
 
     def redraw_screen(self) -> None:
         """The project (or what this coder may see of it) changed: redraw the screen in front.
